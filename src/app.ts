@@ -1,0 +1,156 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import { bodyLimit } from 'hono/body-limit';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import type { ZodError } from 'zod';
+import type { AppEnv } from './app-env.js';
+import { requireUser } from './auth/middleware.js';
+import { createTokenVerifier } from './auth/simplejwt.js';
+import { createAnswerer } from './chat/answer.js';
+import { ConfigError, type Config } from './config.js';
+import type { Database } from './db/database.js';
+import { ProblemError, problemResponse } from './errors.js';
+import type { ChatModel } from './llm/model.js';
+import { createOpenAIChatModel } from './llm/openai.js';
+import { chatRoutes } from './routes/chat.js';
+import { docsRoutes } from './routes/docs.js';
+import { healthRoutes } from './routes/health.js';
+
+export const BODY_LIMIT_BYTES = 32 * 1024;
+
+export type LogEntry = Record<string, unknown>;
+
+export type AppDeps = {
+  config: Config;
+  db: Database;
+  /** Overrides the model built from the config (OPENAI_*); null disables the model. */
+  model?: ChatModel | null;
+  now?: () => Date;
+  /** Receives one structured entry per request and one per unexpected error. */
+  log?: (entry: LogEntry) => void;
+};
+
+/** Builds the whole API from its dependencies; the same object runs on every runtime. */
+export function createApp(deps: AppDeps) {
+  const { config, db } = deps;
+  const now = deps.now ?? (() => new Date());
+  const log = deps.log ?? (() => {});
+  if (!config.JWT_SECRET_KEY) throw new ConfigError('JWT_SECRET_KEY is required to verify access tokens');
+
+  const model = deps.model !== undefined ? deps.model : modelFromConfig(config);
+  const verifyAccessToken = createTokenVerifier(
+    {
+      secret: config.JWT_SECRET_KEY,
+      algorithm: config.ALGORITHM,
+      audience: config.JWT_AUDIENCE,
+      issuer: config.JWT_ISSUER,
+      leewaySeconds: config.JWT_LEEWAY,
+      userIdClaim: config.JWT_USER_ID_CLAIM,
+    },
+    now,
+  );
+  const answer = createAnswerer({ db, model, now, timeZone: config.APP_TIMEZONE });
+
+  const app = new OpenAPIHono<AppEnv>({
+    strict: false, // /api/v1/chat and /api/v1/chat/ are the same route
+    defaultHook: (result) => {
+      if (!result.success) throw invalidRequest(result.error);
+    },
+  });
+
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    log({
+      level: c.res.status >= 500 ? 'error' : 'info',
+      msg: 'request',
+      request_id: c.get('requestId'),
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+      user: c.get('user')?.id,
+    });
+  });
+  app.use(secureHeaders());
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) =>
+        problemResponse(
+          c,
+          new ProblemError(405, 'method-not-allowed', `${c.req.method} is not allowed here; use ${methods.join(', ')}`, {
+            headers: { Allow: methods.join(', ') },
+          }),
+        ),
+    }),
+  );
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new ProblemError(413, 'payload-too-large', `the body must be at most ${BODY_LIMIT_BYTES} bytes`);
+      },
+    }),
+  );
+  app.use('/api/v1/chat', async (c, next) => {
+    if (c.req.method === 'POST' && !isJsonContentType(c.req.header('Content-Type'))) {
+      throw new ProblemError(415, 'unsupported-media-type', 'send the body as JSON with Content-Type: application/json', {
+        headers: { Accept: 'application/json' },
+      });
+    }
+    await next();
+  });
+
+  app.route('/', chatRoutes({ db, answer, requireUser: requireUser(verifyAccessToken) }));
+  app.route('/', healthRoutes());
+  docsRoutes(app);
+
+  app.notFound((c) => problemResponse(c, new ProblemError(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`)));
+  app.onError((error, c) => {
+    if (error instanceof ProblemError) return problemResponse(c, error);
+    if (error instanceof HTTPException && error.status === 400) {
+      // Hono's JSON validator reports a body that does not parse.
+      return problemResponse(c, new ProblemError(400, 'invalid-json', 'the body is not valid JSON'));
+    }
+    log({
+      level: 'error',
+      msg: 'unhandled error',
+      request_id: c.get('requestId'),
+      error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+    });
+    return problemResponse(c, new ProblemError(500, 'internal', 'an unexpected error occurred; quote the request id when reporting it'));
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;
+
+function modelFromConfig(config: Config): ChatModel | null {
+  if (!config.OPENAI_API_KEY) return null;
+  return createOpenAIChatModel({
+    apiKey: config.OPENAI_API_KEY,
+    baseURL: config.OPENAI_BASE_URL,
+    model: config.OPENAI_MODEL,
+    timeoutMs: config.OPENAI_TIMEOUT_MS,
+    maxRetries: config.OPENAI_MAX_RETRIES,
+  });
+}
+
+function isJsonContentType(value: string | undefined): boolean {
+  return value !== undefined && /^application\/(?:[\w.-]+\+)?json\s*(?:;.*)?$/i.test(value.trim());
+}
+
+function invalidRequest(error: ZodError): ProblemError {
+  const errors = error.issues.map((issue) => ({
+    path: issue.path.length > 0 ? issue.path.join('.') : '(body)',
+    message: issue.message,
+  }));
+  const detail = errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+  return new ProblemError(400, 'invalid-request', detail, { errors });
+}

@@ -1,0 +1,31 @@
+import { sign } from 'hono/jwt';
+
+/**
+ * Mints an access token shaped like djangorestframework-simplejwt's, for development and
+ * demos only: production tokens come from Django.
+ */
+export function mintAccessToken(options: {
+  secret: string;
+  algorithm: 'HS256' | 'HS384' | 'HS512';
+  userId: string;
+  userIdClaim?: string;
+  lifetimeSeconds?: number;
+  audience?: string | undefined;
+  issuer?: string | undefined;
+  now?: Date;
+}): Promise<string> {
+  const issuedAt = Math.floor((options.now ?? new Date()).getTime() / 1000);
+  return sign(
+    {
+      token_type: 'access',
+      exp: issuedAt + (options.lifetimeSeconds ?? 24 * 3600),
+      iat: issuedAt,
+      jti: crypto.randomUUID().replaceAll('-', ''),
+      [options.userIdClaim ?? 'user_id']: /^\d+$/.test(options.userId) ? Number(options.userId) : options.userId,
+      ...(options.audience ? { aud: options.audience } : {}),
+      ...(options.issuer ? { iss: options.issuer } : {}),
+    },
+    options.secret,
+    options.algorithm,
+  );
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
+
+/** Empty strings count as unset: `.dev.vars` and shells often export `NAME=`. */
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const integer = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? fallback : Number(value)))
+    .pipe(z.number().int().min(min).max(max));
+
+/**
+ * Every setting of the service, read from a plain record of strings (process.env on Node,
+ * bindings on Workers). Names from the original FastAPI service are kept.
+ */
+export const configSchema = z.object({
+  DATABASE_URL: optionalText,
+  OPENAI_API_KEY: optionalText,
+  OPENAI_BASE_URL: optionalText.pipe(z.url().optional()),
+  OPENAI_MODEL: optionalText.transform((value) => value ?? 'gpt-4o-mini'),
+  OPENAI_TIMEOUT_MS: integer(20_000, 100, 600_000),
+  OPENAI_MAX_RETRIES: integer(1, 0, 5),
+  JWT_SECRET_KEY: optionalText,
+  ALGORITHM: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? 'HS256' : value))
+    .pipe(z.enum(HMAC_ALGORITHMS)),
+  JWT_AUDIENCE: optionalText,
+  JWT_ISSUER: optionalText,
+  JWT_LEEWAY: integer(0, 0, 3600),
+  JWT_USER_ID_CLAIM: optionalText.transform((value) => value ?? 'user_id'),
+  APP_TIMEZONE: optionalText
+    .transform((value) => value ?? 'UTC')
+    .refine(isKnownTimeZone, { message: 'unknown IANA time zone' }),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = Partial<Record<keyof z.input<typeof configSchema>, string | undefined>>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses settings, failing with one readable message that names every bad variable. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  throw new ConfigError(`Invalid settings:\n  ${problems.join('\n  ')}`);
+}
+
+function isKnownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,19 @@
+/** A row as drivers return it: column name → value. */
+export type Row = Record<string, unknown>;
+
+/**
+ * The one database capability the service needs: run a parameterised statement.
+ * Every adapter (embedded PGlite, node-postgres, Neon) passes the same contract tests.
+ */
+export interface Database {
+  /** Runs one statement with positional parameters ($1, $2, …) and returns its rows. */
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Runs several statements in order, as one script; only for trusted migration files. */
+  exec(script: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Raised by adapters when the database cannot be reached or fails; mapped to 503. */
+export class DatabaseUnavailableError extends Error {
+  override name = 'DatabaseUnavailableError';
+}

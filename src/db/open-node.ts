@@ -1,0 +1,33 @@
+import type { Config } from '../config.js';
+import type { Database } from './database.js';
+import { appliedMigrations, migrate, MIGRATIONS } from './migrations.js';
+import { createNodePostgresDatabase } from './node-postgres.js';
+import { createPgliteDatabase } from './pglite.js';
+import { seedDemoData } from './seed.js';
+
+export type OpenedDatabase = { db: Database; kind: 'postgres' | 'embedded'; seeded: boolean };
+
+/**
+ * The database for Node and Bun: DATABASE_URL when set, otherwise the embedded PostgreSQL,
+ * migrated and loaded with the demo data on first use.
+ */
+export async function openNodeDatabase(config: Config, embeddedDataDir?: string): Promise<OpenedDatabase> {
+  if (config.DATABASE_URL) {
+    return { db: createNodePostgresDatabase({ connectionString: config.DATABASE_URL }), kind: 'postgres', seeded: false };
+  }
+  const db = await createPgliteDatabase(embeddedDataDir);
+  await migrate(db);
+  const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM projects');
+  const empty = (row?.n ?? 0) === 0;
+  if (empty) await seedDemoData(db);
+  return { db, kind: 'embedded', seeded: empty };
+}
+
+/** Names of migrations the database still needs; empty when it is up to date. */
+export async function pendingMigrations(db: Database): Promise<string[]> {
+  const [exists] = await db.query<{ present: boolean }>(
+    "SELECT to_regclass('schema_migrations') IS NOT NULL AS present",
+  );
+  const applied = new Set(exists?.present ? await appliedMigrations(db) : []);
+  return MIGRATIONS.map((m) => m.id).filter((id) => !applied.has(id));
+}

@@ -1,0 +1,19 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { Database, Row } from './database.js';
+
+/** Embedded PostgreSQL running in-process: the zero-configuration default. */
+export async function createPgliteDatabase(dataDir?: string): Promise<Database> {
+  const db = await PGlite.create(dataDir);
+  return {
+    async query<T extends Row>(sql: string, params: readonly unknown[] = []) {
+      const result = await db.query<T>(sql, [...params]);
+      return result.rows;
+    },
+    async exec(script) {
+      await db.exec(script);
+    },
+    async close() {
+      await db.close();
+    },
+  };
+}

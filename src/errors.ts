@@ -1,0 +1,75 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+/** RFC 9457 problem details, the one error format of the API. */
+export type Problem = {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  request_id?: string;
+  errors?: { path: string; message: string }[];
+};
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/** Slugs for `type`; clients branch on them, so they are stable. */
+export type ProblemCode =
+  | 'invalid-request'
+  | 'invalid-json'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not-found'
+  | 'project-not-found'
+  | 'method-not-allowed'
+  | 'payload-too-large'
+  | 'unsupported-media-type'
+  | 'model-not-configured'
+  | 'model-unavailable'
+  | 'model-rate-limited'
+  | 'model-timeout'
+  | 'database-unavailable'
+  | 'internal';
+
+/** An error that the error handler turns into a problem answer. */
+export class ProblemError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: ProblemCode,
+    readonly detail: string,
+    readonly extra: { headers?: Record<string, string>; errors?: Problem['errors'] } = {},
+  ) {
+    super(detail);
+    this.name = 'ProblemError';
+  }
+}
+
+export function problemResponse(c: Context, error: ProblemError): Response {
+  const body: Problem = {
+    type: `urn:chat-api:problem:${error.code}`,
+    title: TITLES[error.status] ?? 'Error',
+    status: error.status,
+    detail: error.detail,
+    instance: c.req.path,
+    request_id: c.get('requestId'),
+    ...(error.extra.errors ? { errors: error.extra.errors } : {}),
+  };
+  return c.body(JSON.stringify(body), error.status, {
+    'Content-Type': 'application/problem+json',
+    ...error.extra.headers,
+  });
+}

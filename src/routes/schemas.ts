@@ -1,0 +1,57 @@
+import { z } from '@hono/zod-openapi';
+
+export const PROJECT_SLUG = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const ChatRequestSchema = z
+  .object({
+    mensaje: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(4000, 'must be at most 4000 characters')
+      .openapi({ description: 'The question, in Spanish or English (1..4000 characters after trimming).' }),
+    usuario_id: z
+      .union([z.string().trim().min(1).max(128), z.number().int()])
+      .transform(String)
+      .openapi({
+        description: "The caller's user id; must equal the token's user claim (compared as a string).",
+        example: '1',
+      }),
+    proyecto: z
+      .string()
+      .regex(PROJECT_SLUG, 'must be 1..64 letters, digits, "_" or "-"')
+      .openapi({ description: 'The project (tenant) whose data answers the question.', example: 'dashboard_miempresa' }),
+  })
+  .openapi('ChatRequest');
+
+export type ChatRequest = z.output<typeof ChatRequestSchema>;
+
+export const ChatResponseSchema = z
+  .object({
+    respuesta: z.string().openapi({ description: 'The answer, in the language of the question.' }),
+    fuente: z
+      .enum(['database', 'openai'])
+      .openapi({ description: '"database": computed from the project\'s data; "openai": written by the language model.' }),
+    proyecto: z.string(),
+    datos: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .openapi({ description: 'Structured result of the database query, e.g. {"count": 8333} or {"rows": [...]}.' }),
+    consulta: z.string().optional().openapi({ description: 'Name of the catalogue query that produced the answer.' }),
+    request_id: z.string(),
+  })
+  .openapi('ChatResponse');
+
+export type ChatResponse = z.infer<typeof ChatResponseSchema>;
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: 'urn:chat-api:problem:invalid-request' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string().optional(),
+    request_id: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem', { description: 'RFC 9457 problem details.' });

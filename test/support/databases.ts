@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { Database } from '../../src/db/database.js';
+import { migrate } from '../../src/db/migrations.js';
+import { createNodePostgresDatabase } from '../../src/db/node-postgres.js';
+import { createPgliteDatabase } from '../../src/db/pglite.js';
+import { seedDemoData } from '../../src/db/seed.js';
+
+/** The local PostgreSQL server the tests use; each test file gets its own fresh database on it. */
+export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export type TestDatabase = { name: string; db: Database; url?: string; drop(): Promise<void> };
+
+export type DatabaseKind = 'embedded' | 'postgres';
+export const DATABASE_KINDS: readonly DatabaseKind[] = ['embedded', 'postgres'];
+
+/** A new, empty database of the given kind; `drop()` closes and deletes it. */
+export async function createTestDatabase(kind: DatabaseKind): Promise<TestDatabase> {
+  if (kind === 'embedded') {
+    const db = await createPgliteDatabase();
+    return { name: 'embedded', db, drop: () => db.close() };
+  }
+  const name = `chat_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await withAdmin((admin) => admin.query(`CREATE DATABASE ${name}`));
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${name}`;
+  const db = createNodePostgresDatabase({ connectionString: url.toString(), max: 4 });
+  return {
+    name,
+    db,
+    url: url.toString(),
+    async drop() {
+      await db.close();
+      await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
+
+/** A fresh database with the schema and the demo data, seeded relative to `now`. */
+export async function createSeededDatabase(kind: DatabaseKind, now = new Date()): Promise<TestDatabase> {
+  const test = await createTestDatabase(kind);
+  await migrate(test.db);
+  await seedDemoData(test.db, now);
+  return test;
+}
+
+async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
