@@ -9,7 +9,7 @@ import type { AppEnv } from './app-env.js';
 import { requireUser } from './auth/middleware.js';
 import { createTokenVerifier } from './auth/simplejwt.js';
 import { createAnswerer } from './chat/answer.js';
-import { ConfigError, type Config } from './config.js';
+import { requireJwtSecret, type Config } from './config.js';
 import type { Database } from './db/database.js';
 import { ProblemError, problemResponse } from './errors.js';
 import type { ChatModel } from './llm/model.js';
@@ -37,12 +37,11 @@ export function createApp(deps: AppDeps) {
   const { config, db } = deps;
   const now = deps.now ?? (() => new Date());
   const log = deps.log ?? (() => {});
-  if (!config.JWT_SECRET_KEY) throw new ConfigError('JWT_SECRET_KEY is required to verify access tokens');
 
   const model = deps.model !== undefined ? deps.model : modelFromConfig(config);
   const verifyAccessToken = createTokenVerifier(
     {
-      secret: config.JWT_SECRET_KEY,
+      secret: requireJwtSecret(config),
       algorithm: config.ALGORITHM,
       audience: config.JWT_AUDIENCE,
       issuer: config.JWT_ISSUER,

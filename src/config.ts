@@ -39,7 +39,9 @@ export const configSchema = z.object({
   JWT_AUDIENCE: optionalText,
   JWT_ISSUER: optionalText,
   JWT_LEEWAY: integer(0, 0, 3600),
-  JWT_USER_ID_CLAIM: optionalText.transform((value) => value ?? 'user_id'),
+  JWT_USER_ID_CLAIM: optionalText
+    .transform((value) => value ?? 'user_id')
+    .pipe(z.string().regex(/^[A-Za-z_][\w.:-]{0,63}$/, 'must be a claim name (letters, digits, _ . : -)')),
   APP_TIMEZONE: optionalText
     .transform((value) => value ?? 'UTC')
     .refine(isKnownTimeZone, { message: 'unknown IANA time zone' }),
@@ -58,6 +60,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   throw new ConfigError(`Invalid settings:\n  ${problems.join('\n  ')}`);
+}
+
+/** The secret tokens are verified with; its absence stops start-up before any I/O. */
+export function requireJwtSecret(config: Config): string {
+  if (!config.JWT_SECRET_KEY) throw new ConfigError('JWT_SECRET_KEY is required to verify access tokens');
+  return config.JWT_SECRET_KEY;
 }
 
 function isKnownTimeZone(zone: string): boolean {

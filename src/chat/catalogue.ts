@@ -25,9 +25,11 @@ function conditions(p: Params, ctx: QueryContext, status?: OrderStatus, window?:
   if (status) parts.push(`status = ${p.add(status)}`);
   if (window) {
     const now = p.add(ctx.now.toISOString());
-    const zone = p.add(ctx.timeZone);
-    const local = `(${now}::timestamptz AT TIME ZONE ${zone})`;
-    const startOf = (unit: 'day' | 'week' | 'month') => `(date_trunc('${unit}', ${local}) AT TIME ZONE ${zone})`;
+    let zone: string | undefined; // bound only when used: PostgreSQL rejects parameters it cannot type
+    const startOf = (unit: 'day' | 'week' | 'month') => {
+      zone ??= p.add(ctx.timeZone);
+      return `(date_trunc('${unit}', ${now}::timestamptz AT TIME ZONE ${zone}) AT TIME ZONE ${zone})`;
+    };
     switch (window.kind) {
       case 'today':
         parts.push(`created_at >= ${startOf('day')}`, `created_at <= ${now}::timestamptz`);

@@ -36,13 +36,19 @@ CREATE INDEX orders_project_created_at_idx ON orders (project, created_at DESC);
 
 const LOCK_KEY = 727_274_001; // arbitrary, constant: serialises concurrent migrators
 
-/** Applies the migrations that are missing and returns their ids; safe to run concurrently and repeatedly. */
+/** Applies the migrations that are missing and returns the ids this call applied; safe to run concurrently. */
 export async function migrate(db: Database): Promise<string[]> {
   await db.exec(`BEGIN;
 SELECT pg_advisory_xact_lock(${LOCK_KEY});
-CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  id text PRIMARY KEY,
+  applied_at timestamptz NOT NULL DEFAULT now(),
+  run_id text
+);
 COMMIT;`);
   const before = new Set(await appliedMigrations(db));
+  // Marks this call's rows, so that a concurrent migrator's work is not reported as ours.
+  const runId = crypto.randomUUID();
   for (const migration of MIGRATIONS.filter((m) => !before.has(m.id))) {
     // The migration and its bookkeeping row commit together, under the lock, or not at all;
     // the re-check inside the lock makes a concurrent migrator skip what another one applied.
@@ -51,13 +57,13 @@ SELECT pg_advisory_xact_lock(${LOCK_KEY});
 DO $migrate$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM schema_migrations WHERE id = '${migration.id}') THEN
     EXECUTE ${dollarQuote(migration.sql)};
-    INSERT INTO schema_migrations (id) VALUES ('${migration.id}');
+    INSERT INTO schema_migrations (id, run_id) VALUES ('${migration.id}', '${runId}');
   END IF;
 END $migrate$;
 COMMIT;`);
   }
-  const after = await appliedMigrations(db);
-  return after.filter((id) => !before.has(id));
+  const mine = await db.query<{ id: string }>('SELECT id FROM schema_migrations WHERE run_id = $1 ORDER BY id', [runId]);
+  return mine.map((row) => row.id);
 }
 
 /** Names of the migrations recorded as applied. */

@@ -10,7 +10,13 @@ export async function createPgliteDatabase(dataDir?: string): Promise<Database> 
       return result.rows;
     },
     async exec(script) {
-      await db.exec(script);
+      try {
+        await db.exec(script);
+      } catch (error) {
+        // A failed script may leave its explicit transaction open on the single connection.
+        await db.exec('ROLLBACK').catch(() => {});
+        throw error;
+      }
     },
     async close() {
       await db.close();

@@ -2,7 +2,7 @@ import { serve } from '@hono/node-server';
 import { z } from 'zod';
 import { createApp } from '../app.js';
 import { mintAccessToken } from '../auth/dev-token.js';
-import { ConfigError, parseConfig } from '../config.js';
+import { ConfigError, parseConfig, requireJwtSecret } from '../config.js';
 import { openNodeDatabase, pendingMigrations } from '../db/open-node.js';
 import { DEMO_USER_ID } from '../db/seed.js';
 
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     devSecret = true;
   }
   const config = parseConfig(env);
+  const secret = requireJwtSecret(config);
 
   const { db, kind } = await openNodeDatabase(config, settings.EMBEDDED_DB_DIR);
   if (kind === 'postgres') {
@@ -38,8 +39,8 @@ async function main(): Promise<void> {
     const base = `http://${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`;
     console.log(`Chat API listening on ${base} (database: ${kind === 'embedded' ? 'embedded PostgreSQL with demo data' : 'DATABASE_URL'}; model: ${config.OPENAI_API_KEY ? config.OPENAI_MODEL : 'not configured'})`);
     console.log(`Docs: ${base}/docs`);
-    if (devSecret && config.JWT_SECRET_KEY) {
-      const token = await mintAccessToken({ secret: config.JWT_SECRET_KEY, algorithm: config.ALGORITHM, userId: DEMO_USER_ID, userIdClaim: config.JWT_USER_ID_CLAIM });
+    if (devSecret) {
+      const token = await mintAccessToken({ secret, algorithm: config.ALGORITHM, userId: DEMO_USER_ID, userIdClaim: config.JWT_USER_ID_CLAIM });
       console.log('\nDevelopment mode: JWT_SECRET_KEY is not set, so an ephemeral secret was generated.');
       console.log(`Development token (user ${DEMO_USER_ID}, valid 24 h):\n${token}\n`);
       console.log('Try it:');

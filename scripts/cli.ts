@@ -1,0 +1,15 @@
+import { ConfigError } from '../src/config.js';
+
+/** Runs a command-line task, printing configuration problems without a stack trace. */
+export function runCli(task: () => Promise<void>): void {
+  task().catch((error: unknown) => {
+    console.error(error instanceof ConfigError ? error.message : error);
+    process.exit(1);
+  });
+}
+
+export function requireDatabaseUrl(): string {
+  const url = process.env.DATABASE_URL?.trim();
+  if (!url) throw new ConfigError('set DATABASE_URL, e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/chat');
+  return url;
+}

@@ -1,0 +1,14 @@
+// npm run db:migrate — creates or updates the tables the service owns in DATABASE_URL.
+import { requireDatabaseUrl, runCli } from './cli.js';
+import { migrate } from '../src/db/migrations.js';
+import { createNodePostgresDatabase } from '../src/db/node-postgres.js';
+
+runCli(async () => {
+  const db = createNodePostgresDatabase({ connectionString: requireDatabaseUrl() });
+  try {
+    const applied = await migrate(db);
+    console.log(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'Already up to date.');
+  } finally {
+    await db.close();
+  }
+});

@@ -1,0 +1,16 @@
+// npm run db:seed — loads the demo projects and orders into DATABASE_URL (replacing the demo projects' orders).
+import { requireDatabaseUrl, runCli } from './cli.js';
+import { migrate } from '../src/db/migrations.js';
+import { createNodePostgresDatabase } from '../src/db/node-postgres.js';
+import { DEMO_PROJECTS, seedDemoData } from '../src/db/seed.js';
+
+runCli(async () => {
+  const db = createNodePostgresDatabase({ connectionString: requireDatabaseUrl() });
+  try {
+    await migrate(db);
+    await seedDemoData(db);
+    console.log(`Seeded ${DEMO_PROJECTS.length} demo projects: ${DEMO_PROJECTS.map((p) => p.slug).join(', ')}`);
+  } finally {
+    await db.close();
+  }
+});

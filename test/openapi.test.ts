@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from './support/app.js';
+import { createTestDatabase, type TestDatabase } from './support/databases.js';
+
+type OpenAPIDoc = {
+  openapi: string;
+  servers: { url: string }[];
+  paths: Record<string, Record<string, {
+    security?: Record<string, string[]>[];
+    requestBody?: { required?: boolean; content: Record<string, { schema: unknown; examples?: Record<string, { value: Record<string, unknown> }> }> };
+    responses: Record<string, { content?: Record<string, unknown> }>;
+  }>>;
+  components: { schemas: Record<string, { required?: string[]; properties: Record<string, Record<string, unknown>> }>; securitySchemes: Record<string, unknown> };
+};
+
+describe('OpenAPI document and Swagger UI', () => {
+  let test: TestDatabase;
+  let doc: OpenAPIDoc;
+  beforeAll(async () => {
+    test = await createTestDatabase('embedded');
+    const response = await buildApp(test.db).request('http://api.example.test/api/v1/openapi.json');
+    expect(response.status).toBe(200);
+    doc = (await response.json()) as OpenAPIDoc;
+  });
+  afterAll(() => test?.drop());
+
+  it('is OpenAPI 3.1 with this server as the base URL', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.servers[0]?.url).toBe('http://api.example.test');
+  });
+
+  it('documents POST /api/v1/chat with the bearer scheme, so Authorize + Try it out works', () => {
+    const chat = doc.paths['/api/v1/chat']?.post;
+    expect(chat?.security).toEqual([{ Bearer: [] }]);
+    expect(doc.components.securitySchemes.Bearer).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    expect(chat?.requestBody?.required).toBe(true);
+    expect(Object.keys(chat?.responses ?? {}).sort()).toEqual(['200', '400', '401', '403', '404', '413', '415', '502', '503', '504']);
+    expect(chat?.responses['401']?.content).toHaveProperty(['application/problem+json']);
+  });
+
+  it('carries the two original questions as request examples', () => {
+    const examples = doc.paths['/api/v1/chat']?.post?.requestBody?.content['application/json']?.examples ?? {};
+    const values = Object.values(examples).map((e) => e.value);
+    expect(values).toContainEqual({ mensaje: '¿Cuántas órdenes pendientes hay?', usuario_id: '1', proyecto: 'dashboard_miempresa' });
+    expect(values).toContainEqual({ mensaje: 'Explícame qué es una orden inbound', usuario_id: '1', proyecto: 'conocimiento_general' });
+  });
+
+  it('is generated from the zod schemas that validate requests', () => {
+    const request = doc.components.schemas.ChatRequest!;
+    expect(request.required?.sort()).toEqual(['mensaje', 'proyecto', 'usuario_id']);
+    expect(request.properties.mensaje).toMatchObject({ type: 'string', minLength: 1, maxLength: 4000 });
+    expect(request.properties.proyecto).toMatchObject({ type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' });
+    const response = doc.components.schemas.ChatResponse!;
+    expect(response.properties.fuente).toMatchObject({ enum: ['database', 'openai'] });
+    expect(response.required?.sort()).toEqual(['fuente', 'proyecto', 'request_id', 'respuesta']);
+  });
+
+  it('serves Swagger UI at /docs pointing at the document', async () => {
+    const response = await buildApp(test.db).request('/docs');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await response.text();
+    expect(html).toContain('SwaggerUIBundle');
+    expect(html).toContain('/api/v1/openapi.json');
+  });
+});
