@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../src/db/migrations.js';
+import { ask, buildApp, question } from './support/app.js';
+import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.js';
+import { accessClaims, signToken } from './support/tokens.js';
+
+/**
+ * Calendar windows follow APP_TIMEZONE. Now is Monday 2026-03-02 03:00 UTC, which in Bogotá
+ * (UTC-5) is still Sunday 1 March, 22:00. Orders are placed around those boundaries.
+ */
+const NOW = new Date('2026-03-02T03:00:00Z');
+const ORDERS = [
+  '2026-02-23T04:00:00Z', // Bogotá: Sun 22 Feb 23:00 (last week)     UTC: Mon 23 Feb (last week)
+  '2026-02-28T12:00:00Z', // Bogotá: Sat 28 Feb 07:00 (yesterday)      UTC: Sat 28 Feb (February)
+  '2026-03-01T02:00:00Z', // Bogotá: Sat 28 Feb 21:00 (yesterday)      UTC: Sun 1 Mar (yesterday, March)
+  '2026-03-01T06:00:00Z', // Bogotá: Sun 1 Mar 01:00 (today, March)    UTC: Sun 1 Mar (yesterday, March)
+  '2026-03-02T02:30:00Z', // Bogotá: Sun 1 Mar 21:30 (today, March)    UTC: Mon 2 Mar (today, March)
+];
+
+describe.each(DATABASE_KINDS)('time windows in the configured time zone on the %s PostgreSQL', (kind) => {
+  let test: TestDatabase;
+  beforeAll(async () => {
+    test = await createTestDatabase(kind);
+    await migrate(test.db);
+    await test.db.query(
+      "INSERT INTO projects (slug, display_name, system_prompt) VALUES ('reloj', 'Reloj', 'Eres un asistente.')",
+    );
+    for (const at of ORDERS) {
+      await test.db.query("INSERT INTO orders (project, status, amount, customer, created_at) VALUES ('reloj', 'pending', 10, 'Cliente', $1)", [at]);
+    }
+  });
+  afterAll(() => test?.drop());
+
+  const count = async (timeZone: string, mensaje: string) => {
+    const app = buildApp(test.db, { APP_TIMEZONE: timeZone }, { now: () => NOW });
+    const response = await ask(app, question(mensaje, 'reloj'), { token: signToken(accessClaims(1, {}, NOW.getTime())) });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { datos: { count: number } }).datos.count;
+  };
+
+  it.each([
+    ['America/Bogota', '¿Cuántas órdenes hay hoy?', 2],
+    ['America/Bogota', '¿Cuántas órdenes hubo ayer?', 2],
+    ['America/Bogota', '¿Cuántas órdenes hay esta semana?', 4],
+    ['America/Bogota', '¿Cuántas órdenes hay este mes?', 2],
+    ['UTC', 'how many orders today', 1],
+    ['UTC', 'how many orders yesterday', 2],
+    ['UTC', 'how many orders this week', 1],
+    ['UTC', 'how many orders this month', 3],
+    ['UTC', 'how many orders in the last 2 days', 4],
+    ['UTC', 'how many orders in the last 7 days', 5],
+  ])('%s: %s → %i', async (timeZone, mensaje, expected) => {
+    expect(await count(timeZone, mensaje)).toBe(expected);
+  });
+
+  it('refuses an unknown time zone at start-up', () => {
+    expect(() => buildApp(test.db, { APP_TIMEZONE: 'Mars/Olympus' })).toThrow(/APP_TIMEZONE: unknown IANA time zone/);
+  });
+});
