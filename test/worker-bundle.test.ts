@@ -1,0 +1,18 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, expect, it } from 'vitest';
+import { cleanEnv, runProcess } from './support/processes.js';
+
+const outdir = mkdtempSync(join(tmpdir(), 'chat-api-worker-'));
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+// Bundling without nodejs_compat fails on any Node-only import that reaches the Worker.
+it('bundles the Worker without nodejs_compat, within 300 KiB gzip', async () => {
+  const { code, output } = await runProcess('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', outdir], cleanEnv({ WRANGLER_SEND_METRICS: 'false' }));
+  expect(code, output).toBe(0);
+  const gzipKiB = gzipSync(readFileSync(join(outdir, 'worker.js'))).length / 1024;
+  console.log(`Worker bundle: ${gzipKiB.toFixed(1)} KiB gzip`);
+  expect(gzipKiB).toBeLessThanOrEqual(300);
+}, 120_000);
