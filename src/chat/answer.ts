@@ -8,7 +8,7 @@ import type { Project } from './projects.js';
 
 export type Answer =
   | { fuente: 'database'; respuesta: string; consulta: QueryName; datos: Record<string, unknown> }
-  | { fuente: 'openai'; respuesta: string; modelo: string };
+  | { fuente: 'openai'; respuesta: string };
 
 /** The model path was needed but no model is configured (→ 503). */
 export class ModelNotConfigured extends Error {
@@ -58,6 +58,6 @@ export function createAnswerer(deps: AnswererDeps) {
       ],
       signal ? { signal } : {},
     );
-    return { fuente: 'openai', respuesta: reply.text, modelo: reply.model };
+    return { fuente: 'openai', respuesta: reply.text };
   };
 }
