@@ -23,6 +23,8 @@ const integer = (fallback: number, min: number, max: number) =>
  */
 export const configSchema = z.object({
   DATABASE_URL: optionalText,
+  /** Workers only: a WebSocket proxy in front of a non-Neon PostgreSQL, e.g. ws://127.0.0.1:5488/v1 (npm run db:bridge). */
+  DATABASE_WS_PROXY: optionalText.pipe(z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' }).optional()),
   OPENAI_API_KEY: optionalText,
   OPENAI_BASE_URL: optionalText.pipe(z.url().optional()),
   OPENAI_MODEL: optionalText.transform((value) => value ?? 'gpt-4o-mini'),

@@ -23,7 +23,7 @@ export default {
     const config = configFor(env);
     if (!config.DATABASE_URL) throw new ConfigError('DATABASE_URL is required on Workers (wrangler secret put DATABASE_URL)');
     // Workers must not share I/O objects across requests: one pool per request, closed after it.
-    const db = createNeonDatabase(config.DATABASE_URL);
+    const db = createNeonDatabase({ connectionString: config.DATABASE_URL, wsProxy: config.DATABASE_WS_PROXY });
     try {
       return await createApp({ config, db, log: (entry) => console.log(JSON.stringify(entry)) }).fetch(request);
     } finally {

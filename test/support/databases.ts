@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { WebSocket } from 'ws';
+import { startBridge, type Bridge } from '../../scripts/ws-bridge.js';
 import type { Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrations.js';
+import { createNeonDatabase } from '../../src/db/neon.js';
 import { createNodePostgresDatabase } from '../../src/db/node-postgres.js';
 import { createPgliteDatabase } from '../../src/db/pglite.js';
 import { seedDemoData } from '../../src/db/seed.js';
@@ -11,8 +14,16 @@ export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://p
 
 export type TestDatabase = { name: string; db: Database; url?: string; drop(): Promise<void> };
 
-export type DatabaseKind = 'embedded' | 'postgres';
-export const DATABASE_KINDS: readonly DatabaseKind[] = ['embedded', 'postgres'];
+/**
+ * embedded: PGlite in-process; postgres: node-postgres over TCP; neon: Neon's serverless
+ * driver over a WebSocket, through the project's bridge, to the same local PostgreSQL.
+ */
+export type DatabaseKind = 'embedded' | 'postgres' | 'neon';
+export const DATABASE_KINDS: readonly DatabaseKind[] = ['embedded', 'postgres', 'neon'];
+
+let bridge: Promise<Bridge> | undefined;
+/** One bridge per test file, started on first use; it ends with the file's worker. */
+export const testBridge = (): Promise<Bridge> => (bridge ??= startBridge());
 
 /** A new, empty database of the given kind; `drop()` closes and deletes it. */
 export async function createTestDatabase(kind: DatabaseKind): Promise<TestDatabase> {
@@ -24,7 +35,15 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
   await withAdmin((admin) => admin.query(`CREATE DATABASE ${name}`));
   const url = new URL(POSTGRES_ADMIN_URL);
   url.pathname = `/${name}`;
-  const db = createNodePostgresDatabase({ connectionString: url.toString(), max: 4 });
+  const db =
+    kind === 'neon'
+      ? createNeonDatabase({
+          connectionString: url.toString(),
+          wsProxy: (await testBridge()).url,
+          // Node 20 has no global WebSocket; Workers and newer runtimes do.
+          webSocketConstructor: WebSocket as unknown as typeof globalThis.WebSocket,
+        })
+      : createNodePostgresDatabase({ connectionString: url.toString(), max: 4 });
   return {
     name,
     db,
