@@ -59,17 +59,20 @@ export class ProblemError extends Error {
 }
 
 export function problemResponse(c: Context, error: ProblemError): Response {
-  const body: Problem = {
+  return c.body(JSON.stringify(problemBody(error, c.req.path, c.get('requestId'))), error.status, {
+    'Content-Type': 'application/problem+json',
+    ...error.extra.headers,
+  });
+}
+
+export function problemBody(error: ProblemError, instance?: string, requestId?: string): Problem {
+  return {
     type: `urn:chat-api:problem:${error.code}`,
     title: TITLES[error.status] ?? 'Error',
     status: error.status,
     detail: error.detail,
-    instance: c.req.path,
-    request_id: c.get('requestId'),
+    ...(instance ? { instance } : {}),
+    ...(requestId ? { request_id: requestId } : {}),
     ...(error.extra.errors ? { errors: error.extra.errors } : {}),
   };
-  return c.body(JSON.stringify(body), error.status, {
-    'Content-Type': 'application/problem+json',
-    ...error.extra.headers,
-  });
 }

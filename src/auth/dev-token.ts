@@ -29,3 +29,16 @@ export function mintAccessToken(options: {
     options.algorithm,
   );
 }
+
+/** What a developer needs to try the API: the token and a ready-to-paste curl command. */
+export function devTokenInstructions(base: string, token: string, userId: string): string[] {
+  return [
+    `Development token (user ${userId}, valid 24 h):`,
+    token,
+    '',
+    'Try it:',
+    `curl -s ${base}/api/v1/chat -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' ` +
+      `-d '{"mensaje":"¿Cuántas órdenes pendientes hay?","usuario_id":"${userId}","proyecto":"dashboard_miempresa"}'`,
+    '',
+  ];
+}

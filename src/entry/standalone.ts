@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createApp, type App } from '../app.js';
-import { mintAccessToken } from '../auth/dev-token.js';
+import { devTokenInstructions, mintAccessToken } from '../auth/dev-token.js';
 import { ConfigError, parseConfig, requireJwtSecret } from '../config.js';
 import type { Database } from '../db/database.js';
 import { openNodeDatabase, pendingMigrations } from '../db/open-node.js';
@@ -56,13 +56,7 @@ export async function prepareStandalone(rawEnv: Record<string, string | undefine
       lines.push(
         '',
         'Development mode: JWT_SECRET_KEY is not set, so an ephemeral secret was generated.',
-        `Development token (user ${DEMO_USER_ID}, valid 24 h):`,
-        token,
-        '',
-        'Try it:',
-        `curl -s ${base}/api/v1/chat -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' ` +
-          `-d '{"mensaje":"¿Cuántas órdenes pendientes hay?","usuario_id":"${DEMO_USER_ID}","proyecto":"dashboard_miempresa"}'`,
-        '',
+        ...devTokenInstructions(base, token, DEMO_USER_ID),
       );
     }
     return lines.join('\n');
