@@ -1,17 +1,52 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../scripts/free-port.js';
 import { createSeededDatabase, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';
 import { cleanEnv, startProcess, type Started } from './support/processes.js';
 import { accessToken, TEST_SECRET } from './support/tokens.js';
-import { freePort } from '../scripts/free-port.js';
 
-const READY = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
+type Variant = {
+  name: string;
+  start(db: TestDatabase, settings: Record<string, string>): Promise<{ process: Started; base: string }>;
+};
 
-/**
- * The Worker in the real Workers runtime: `npm run dev` starts wrangler dev (workerd) with the
- * Neon driver reaching the local PostgreSQL through the project's WebSocket bridge.
- */
-describe('the API as a Cloudflare Worker (npm run dev → wrangler dev → workerd)', () => {
+/** `npm run dev`: wrangler dev (workerd), Neon's driver → the project's WebSocket bridge → PostgreSQL. */
+const neonVariant: Variant = {
+  name: 'Neon driver via npm run dev',
+  async start(db, settings) {
+    const process = await startProcess('npm', ['run', 'dev'], {
+      env: cleanEnv({ PORT: String(await freePort()), DATABASE_URL: db.url!, ...settings }),
+      ready: /listening on (http:\/\/127\.0\.0\.1:\d+)/,
+      timeoutMs: 90_000,
+    });
+    return { process, base: /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(process.output())![1]! };
+  },
+};
+
+/** wrangler dev --env hyperdrive: node-postgres over the Hyperdrive binding, pointed at PostgreSQL. */
+const hyperdriveVariant: Variant = {
+  name: 'Hyperdrive binding (wrangler dev --env hyperdrive)',
+  async start(db, settings) {
+    const url = new URL(db.url!);
+    url.password = 'unused'; // Miniflare requires one; the local server trusts loopback
+    const args = ['wrangler', 'dev', '--env', 'hyperdrive', '--ip', '127.0.0.1', '--port', String(await freePort()),
+      '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false',
+      ...Object.entries(settings).flatMap(([k, v]) => ['--var', `${k}:${v}`])];
+    const process = await startProcess('npx', args, {
+      env: cleanEnv({
+        CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: url.toString(),
+        CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+        WRANGLER_SEND_METRICS: 'false',
+      }),
+      ready: /Ready on (http:\/\/127\.0\.0\.1:\d+)/,
+      timeoutMs: 90_000,
+    });
+    return { process, base: /Ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(process.output())![1]! };
+  },
+};
+
+/** The Worker in the real Workers runtime, against the local PostgreSQL and OpenAI-compatible server. */
+describe.each([neonVariant, hyperdriveVariant])('the API as a Cloudflare Worker: $name', (variant) => {
   let test: TestDatabase;
   let model: FakeOpenAI;
   let worker: Started;
@@ -20,19 +55,12 @@ describe('the API as a Cloudflare Worker (npm run dev → wrangler dev → worke
   beforeAll(async () => {
     test = await createSeededDatabase('postgres');
     model = await new FakeOpenAI().start();
-    worker = await startProcess('npm', ['run', 'dev'], {
-      env: cleanEnv({
-        PORT: String(await freePort()),
-        DATABASE_URL: test.url!,
-        JWT_SECRET_KEY: TEST_SECRET,
-        OPENAI_API_KEY: 'sk-local',
-        OPENAI_BASE_URL: model.baseURL,
-        OPENAI_MAX_RETRIES: '0',
-      }),
-      ready: READY,
-      timeoutMs: 90_000,
-    });
-    base = READY.exec(worker.output())![1]!;
+    ({ process: worker, base } = await variant.start(test, {
+      JWT_SECRET_KEY: TEST_SECRET,
+      OPENAI_API_KEY: 'sk-local',
+      OPENAI_BASE_URL: model.baseURL,
+      OPENAI_MAX_RETRIES: '0',
+    }));
   }, 120_000);
   afterAll(async () => {
     await worker?.stop();
@@ -47,7 +75,7 @@ describe('the API as a Cloudflare Worker (npm run dev → wrangler dev → worke
       body: JSON.stringify({ mensaje, usuario_id: 1, proyecto }),
     });
 
-  it('answers the seed question with the right count via the Neon driver', async () => {
+  it('answers the seed question with the right count', async () => {
     const response = await chat('¿Cuántas órdenes pendientes hay?', 'dashboard_miempresa');
     expect(response.status).toBe(200);
     const [row] = await test.db.query<{ n: number }>(
@@ -61,7 +89,7 @@ describe('the API as a Cloudflare Worker (npm run dev → wrangler dev → worke
     });
   });
 
-  it('keeps answering across requests (one pool per request)', async () => {
+  it('keeps answering concurrent requests (one connection per request)', async () => {
     const responses = await Promise.all(
       ['dashboard_miempresa', 'tienda_norte', 'logistica_sur', 'dashboard_miempresa'].map((p) => chat('¿Cuántas órdenes hay?', p)),
     );
