@@ -9,6 +9,7 @@ import type { AppEnv } from './app-env.js';
 import { requireUser } from './auth/middleware.js';
 import { createTokenVerifier } from './auth/simplejwt.js';
 import { createAnswerer } from './chat/answer.js';
+import { createProjectLookup } from './chat/projects.js';
 import { requireJwtSecret, type Config } from './config.js';
 import type { Database } from './db/database.js';
 import { ProblemError, problemResponse } from './errors.js';
@@ -50,7 +51,7 @@ export function createApp(deps: AppDeps) {
     },
     now,
   );
-  const answer = createAnswerer({ db, model, now, timeZone: config.APP_TIMEZONE });
+  const answer = createAnswerer({ db, model, now, timeZone: config.APP_TIMEZONE, resultCacheTtlMs: config.RESULT_CACHE_TTL_MS });
 
   const app = new OpenAPIHono<AppEnv>({
     strict: false, // /api/v1/chat and /api/v1/chat/ are the same route
@@ -105,7 +106,8 @@ export function createApp(deps: AppDeps) {
     await next();
   });
 
-  app.route('/', chatRoutes({ db, answer, requireUser: requireUser(verifyAccessToken) }));
+  const findProject = createProjectLookup(db, config.PROJECT_CACHE_TTL_MS);
+  app.route('/', chatRoutes({ findProject, answer, requireUser: requireUser(verifyAccessToken) }));
   app.route('/', healthRoutes());
   docsRoutes(app);
 

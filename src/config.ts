@@ -44,6 +44,8 @@ export const configSchema = z.object({
   JWT_USER_ID_CLAIM: optionalText
     .transform((value) => value ?? 'user_id')
     .pipe(z.string().regex(/^[A-Za-z_][\w.:-]{0,63}$/, 'must be a claim name (letters, digits, _ . : -)')),
+  PROJECT_CACHE_TTL_MS: integer(5_000, 0, 3_600_000),
+  RESULT_CACHE_TTL_MS: integer(0, 0, 3_600_000),
   APP_TIMEZONE: optionalText
     .transform((value) => value ?? 'UTC')
     .refine(isKnownTimeZone, { message: 'unknown IANA time zone' }),

@@ -26,11 +26,22 @@ const MAX_TOKEN_LENGTH = 8192;
  * (`exp` and `jti` required, `token_type` "access", leeway on times) are applied here.
  */
 export function createTokenVerifier(settings: TokenSettings, now: () => Date = () => new Date()) {
+  // Imported once, on first use: importing an HMAC key costs more than verifying with it.
+  let key: Promise<CryptoKey> | undefined;
+  const verificationKey = () =>
+    (key ??= crypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(settings.secret),
+      { name: 'HMAC', hash: `SHA-${settings.algorithm.slice(2)}` },
+      false,
+      ['verify'],
+    ));
+
   return async function verifyAccessToken(token: string): Promise<VerifiedUser> {
     if (token.length > MAX_TOKEN_LENGTH) throw new TokenRejected('token too long');
     let claims: JWTPayload;
     try {
-      claims = await verify(token, settings.secret, {
+      claims = await verify(token, await verificationKey(), {
         alg: settings.algorithm,
         // Time claims are checked below, with the configured leeway and clock.
         exp: false,

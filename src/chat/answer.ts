@@ -1,9 +1,10 @@
 import type { Database } from '../db/database.js';
 import type { ChatModel } from '../llm/model.js';
-import { runCatalogueQuery } from './catalogue.js';
+import { runCatalogueQuery, type QueryResult } from './catalogue.js';
 import type { QueryName } from './catalogue-types.js';
 import { detectLanguage } from './language.js';
-import { createMatcher, type Matcher } from './matcher.js';
+import { createMatcher, type Matcher, type MatchResult } from './matcher.js';
+import { createTtlCache } from './ttl-cache.js';
 import type { Project } from './projects.js';
 
 export type Answer =
@@ -20,6 +21,8 @@ export type AnswererDeps = {
   model: ChatModel | null;
   now: () => Date;
   timeZone: string;
+  /** Catalogue answers are reused for this long per (project, query, parameters, language); 0 = off. */
+  resultCacheTtlMs?: number;
 };
 
 /**
@@ -39,14 +42,17 @@ export function createAnswerer(deps: AnswererDeps) {
     return matcher;
   };
 
+  const results = deps.resultCacheTtlMs ? createTtlCache<QueryResult>(deps.resultCacheTtlMs) : null;
+  const runQuery = (project: string, match: MatchResult): Promise<QueryResult> => {
+    const run = () =>
+      runCatalogueQuery(match.call, { db: deps.db, project, now: deps.now(), timeZone: deps.timeZone }, match.language);
+    return results ? results.get(JSON.stringify([project, match.call, match.language]), run) : run();
+  };
+
   return async function answer(question: string, project: Project, signal?: AbortSignal): Promise<Answer> {
     const match = project.enabledQueries.length > 0 ? matcherFor(project.enabledQueries).match(question) : null;
     if (match) {
-      const result = await runCatalogueQuery(
-        match.call,
-        { db: deps.db, project: project.slug, now: deps.now(), timeZone: deps.timeZone },
-        match.language,
-      );
+      const result = await runQuery(project.slug, match);
       return { fuente: 'database', consulta: match.call.name, ...result };
     }
     if (!deps.model) throw new ModelNotConfigured('no language model is configured (set OPENAI_API_KEY)');

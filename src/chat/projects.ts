@@ -1,5 +1,6 @@
 import type { Database } from '../db/database.js';
 import { QUERY_NAMES, type QueryName } from './catalogue-types.js';
+import { createTtlCache } from './ttl-cache.js';
 
 /** A row of the project registry: a tenant, its model prompt and who may use it. */
 export type Project = {
@@ -44,4 +45,16 @@ export async function findProject(db: Database, slug: string): Promise<Project |
 
 export function mayUse(project: Project, userId: string): boolean {
   return project.openToAll || project.allowedUserIds.includes(userId);
+}
+
+/**
+ * Project lookups with a short-lived cache: the registry changes rarely, and the lookup is
+ * on every request. A change (new project, revoked user) takes effect within `ttlMs`;
+ * 0 disables the cache. Unknown slugs are cached too, so random names cannot hammer the
+ * database.
+ */
+export function createProjectLookup(db: Database, ttlMs: number) {
+  if (ttlMs <= 0) return (slug: string) => findProject(db, slug);
+  const cache = createTtlCache<Project | null>(ttlMs);
+  return (slug: string) => cache.get(slug, () => findProject(db, slug));
 }

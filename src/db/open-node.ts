@@ -2,7 +2,6 @@ import type { Config } from '../config.js';
 import type { Database } from './database.js';
 import { appliedMigrations, migrate, MIGRATIONS } from './migrations.js';
 import { createNodePostgresDatabase } from './node-postgres.js';
-import { createPgliteDatabase } from './pglite.js';
 import { seedDemoData } from './seed.js';
 
 export type OpenedDatabase = { db: Database; kind: 'postgres' | 'embedded'; seeded: boolean };
@@ -11,10 +10,15 @@ export type OpenedDatabase = { db: Database; kind: 'postgres' | 'embedded'; seed
  * The database for Node and Bun: DATABASE_URL when set, otherwise the embedded PostgreSQL,
  * migrated and loaded with the demo data on first use.
  */
-export async function openNodeDatabase(config: Config, embeddedDataDir?: string): Promise<OpenedDatabase> {
+export async function openNodeDatabase(
+  config: Config,
+  { embeddedDataDir, poolMax }: { embeddedDataDir?: string | undefined; poolMax?: number } = {},
+): Promise<OpenedDatabase> {
   if (config.DATABASE_URL) {
-    return { db: createNodePostgresDatabase({ connectionString: config.DATABASE_URL }), kind: 'postgres', seeded: false };
+    return { db: createNodePostgresDatabase({ connectionString: config.DATABASE_URL, ...(poolMax ? { max: poolMax } : {}) }), kind: 'postgres', seeded: false };
   }
+  // Loaded only when used: the embedded engine is large and servers with DATABASE_URL never need it.
+  const { createPgliteDatabase } = await import('./pglite.js');
   const db = await createPgliteDatabase(embeddedDataDir);
   await migrate(db);
   const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM projects');

@@ -11,6 +11,7 @@ const serverSettings = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   HOST: z.string().min(1).default('127.0.0.1'),
   EMBEDDED_DB_DIR: z.string().min(1).optional(),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
 });
 
 export type Standalone = {
@@ -36,7 +37,7 @@ export async function prepareStandalone(rawEnv: Record<string, string | undefine
   const config = parseConfig(env);
   const secret = requireJwtSecret(config);
 
-  const { db, kind } = await openNodeDatabase(config, settings.EMBEDDED_DB_DIR);
+  const { db, kind } = await openNodeDatabase(config, { embeddedDataDir: settings.EMBEDDED_DB_DIR, poolMax: settings.DATABASE_POOL_MAX });
   if (kind === 'postgres') {
     const pending = await pendingMigrations(db);
     if (pending.length > 0) {

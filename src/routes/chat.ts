@@ -2,8 +2,8 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { AuthVariables } from '../auth/middleware.js';
 import { ModelNotConfigured, type Answer } from '../chat/answer.js';
-import { findProject, mayUse, type Project } from '../chat/projects.js';
-import { DatabaseUnavailableError, type Database } from '../db/database.js';
+import { mayUse, type Project } from '../chat/projects.js';
+import { DatabaseUnavailableError } from '../db/database.js';
 import { ProblemError } from '../errors.js';
 import { ModelError } from '../llm/model.js';
 import type { AppEnv } from '../app-env.js';
@@ -61,7 +61,7 @@ const chatRoute = (requireUser: MiddlewareHandler<{ Variables: AuthVariables }>)
   });
 
 export type ChatRouteDeps = {
-  db: Database;
+  findProject: (slug: string) => Promise<Project | null>;
   answer: (question: string, project: Project, signal?: AbortSignal) => Promise<Answer>;
   requireUser: MiddlewareHandler<{ Variables: AuthVariables }>;
 };
@@ -74,7 +74,7 @@ export function chatRoutes(deps: ChatRouteDeps) {
     if (body.usuario_id !== user.id) {
       throw new ProblemError(403, 'forbidden', 'usuario_id does not match the authenticated user');
     }
-    const project = await withDatabase(() => findProject(deps.db, body.proyecto));
+    const project = await withDatabase(() => deps.findProject(body.proyecto));
     if (!project) throw new ProblemError(404, 'project-not-found', `unknown project "${body.proyecto}"`);
     if (!mayUse(project, user.id)) {
       throw new ProblemError(403, 'forbidden', `user ${user.id} may not use project "${project.slug}"`);
