@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import type { AppEnv } from './app-env.js';
 import { requireUser } from './auth/middleware.js';
@@ -99,9 +100,7 @@ export function createApp(deps: AppDeps) {
   );
   app.use('/api/v1/chat', async (c, next) => {
     if (c.req.method === 'POST' && !isJsonContentType(c.req.header('Content-Type'))) {
-      throw new ProblemError(415, 'unsupported-media-type', 'send the body as JSON with Content-Type: application/json', {
-        headers: { Accept: 'application/json' },
-      });
+      throw unsupportedMediaType();
     }
     await next();
   });
@@ -114,9 +113,10 @@ export function createApp(deps: AppDeps) {
   app.notFound((c) => problemResponse(c, new ProblemError(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(c, error);
-    if (error instanceof HTTPException && error.status === 400) {
-      // Hono's JSON validator reports a body that does not parse.
-      return problemResponse(c, new ProblemError(400, 'invalid-json', 'the body is not valid JSON'));
+    if (error instanceof HTTPException && error.status < 500) {
+      // Raised by Hono's validators: a body that does not parse (400), or a JSON media type
+      // with parameters the OpenAPI validator does not accept (415).
+      return problemResponse(c, clientError(error.status));
     }
     log({
       level: 'error',
@@ -140,6 +140,18 @@ function modelFromConfig(config: Config): ChatModel | null {
     model: config.OPENAI_MODEL,
     timeoutMs: config.OPENAI_TIMEOUT_MS,
     maxRetries: config.OPENAI_MAX_RETRIES,
+  });
+}
+
+function clientError(status: number): ProblemError {
+  if (status === 400) return new ProblemError(400, 'invalid-json', 'the body is not valid JSON');
+  if (status === 415) return unsupportedMediaType();
+  return new ProblemError(status as ContentfulStatusCode, 'invalid-request', 'the request cannot be processed');
+}
+
+function unsupportedMediaType(): ProblemError {
+  return new ProblemError(415, 'unsupported-media-type', 'send the body as JSON with Content-Type: application/json', {
+    headers: { Accept: 'application/json' },
   });
 }
 

@@ -67,6 +67,14 @@ describe('HTTP behaviour and the error format', () => {
     await expectProblem(await post(app, '{}', {}), 415, 'unsupported-media-type');
   });
 
+  it('415, not 500, for JSON media types with parameters the validator refuses (found by fuzzing)', async () => {
+    const body = JSON.stringify(question('¿Cuántas órdenes pendientes hay?'));
+    for (const type of ['application/json;', 'application/json ; charset=utf-8', 'application/vnd.api2+json', 'application/json; charset']) {
+      await expectProblem(await post(app, body, { 'Content-Type': type }), 415, 'unsupported-media-type');
+    }
+    expect((await post(app, body, { 'Content-Type': 'application/json; charset=utf-8' })).status).toBe(200);
+  });
+
   it('413 for a body over 32 KiB, before parsing it', async () => {
     const huge = JSON.stringify(question('x'.repeat(40 * 1024)));
     await expectProblem(await post(app, huge, { 'Content-Type': 'application/json' }), 413, 'payload-too-large');
