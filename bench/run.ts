@@ -3,7 +3,7 @@
 // Loopback only, bounded in time; prints figures and ratios, asserts nothing.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus as cpus_, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -128,8 +128,7 @@ async function startService(token: string, extraEnv: Record<string, string> = {}
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   // The production shape: the bundled Node entry (npm run build:node), not the tsx dev loader.
-  // Same flags as `npm run serve`: a smaller young generation keeps RSS down at no measured cost.
-  const nodeArgs = ['--max-semi-space-size=8', ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join('bench', 'profiles')}`] : []), 'dist/node.mjs'];
+  const nodeArgs = [...serveFlags(), ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join('bench', 'profiles')}`] : []), 'dist/node.mjs'];
   const started = performance.now();
   const child = spawn(process.execPath, nodeArgs, {
     env: { ...process.env, DATABASE_URL: databaseUrl, JWT_SECRET_KEY: SECRET, PORT: String(port), DATABASE_POOL_MAX: String(POOL), OPENAI_API_KEY: '', ...extraEnv },
@@ -149,6 +148,12 @@ async function startService(token: string, extraEnv: Record<string, string> = {}
   throw new Error('the service did not answer 200 within 30 s');
 }
 
+/** The Node flags of `npm run serve` (heap sizing), so the bench measures what production runs. */
+function serveFlags(): string[] {
+  const serve = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts.serve ?? '';
+  return serve.split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
 function chatRequest(token: string) {
   return {
     method: 'POST',
@@ -162,10 +167,18 @@ function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
 }
 
-/** 2. Load at fixed concurrency with autocannon, sampling the service's RSS. */
-async function load(base: string, token: string, pid: number, seconds: number): Promise<Figures & { rssMiB: number; non2xx: number }> {
+/** CPU time (user + system) a process has used so far, in ms; Linux reports clock ticks of 10 ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** 2. Load at fixed concurrency with autocannon, sampling the service's RSS and CPU. */
+async function load(base: string, token: string, pid: number, seconds: number) {
   let maxRss = rssMiB(pid);
   const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMiB(pid))), 200);
+  const serviceCpuBefore = cpuMs(pid);
+  const benchCpuBefore = process.cpuUsage();
   const request = chatRequest(token);
   const result = await autocannon({
     url: `${base}/api/v1/chat`,
@@ -176,6 +189,8 @@ async function load(base: string, token: string, pid: number, seconds: number): 
     duration: seconds,
   });
   clearInterval(sampler);
+  const benchCpu = process.cpuUsage(benchCpuBefore);
+  const total = Math.max(1, result.requests.total);
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -183,6 +198,8 @@ async function load(base: string, token: string, pid: number, seconds: number): 
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
     rssMiB: maxRss,
+    serviceCpuMsPerRequest: (cpuMs(pid) - serviceCpuBefore) / total,
+    loadCpuMsPerRequest: (benchCpu.user + benchCpu.system) / 1000 / total,
   };
 }
 
@@ -209,7 +226,7 @@ const verdict = (ok: boolean, miss: string) => (ok ? 'meets target' : `MISSES ta
 async function main(): Promise<void> {
   const build = spawnSync('npm', ['run', '--silent', 'build:node'], { encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`build:node failed: ${build.stderr}`);
-  const cpus = (await import('node:os')).cpus();
+  const cpus = cpus_();
   console.log(`Benchmark${SMOKE ? ' (smoke)' : ''}: ${ORDERS.toLocaleString('en')} orders, concurrency ${CONNECTIONS}, pool ${POOL}, ${DURATION_S} s per run, ${cpus.length} × ${cpus[0]?.model ?? 'CPU'}, Node ${process.version}\n`);
   await createBenchDatabase();
   const query = await capturedQuery();
@@ -239,6 +256,17 @@ async function main(): Promise<void> {
   console.log(`token + matching CPU         ${(hot.totalUs / 1000).toFixed(3)} ms (token ${hot.tokenUs.toFixed(1)} µs, matching ${hot.matchUs.toFixed(1)} µs)   ${verdict(hot.totalUs / 1000 <= TARGETS.hotPathMs, `${(hot.totalUs / 1000 - TARGETS.hotPathMs).toFixed(3)} ms`)} (≤ ${TARGETS.hotPathMs} ms)`);
   console.log(`service RSS under load       ${serviceFigures.rssMiB.toFixed(1)} MiB   ${verdict(serviceFigures.rssMiB <= TARGETS.rssMiB, `${(serviceFigures.rssMiB - TARGETS.rssMiB).toFixed(1)} MiB`)} (≤ ${TARGETS.rssMiB} MiB)`);
   console.log(`process start → first 200    ${service.firstOkMs.toFixed(0)} ms`);
+  // Why the ratio target is out of reach here: where each request's CPU goes, on shared cores.
+  const cores = cpus.length;
+  const pgMsPerQuery = (cores * 1000) / raw.rps; // pgbench keeps every core busy with PostgreSQL alone
+  const perRequest = serviceFigures.serviceCpuMsPerRequest + serviceFigures.loadCpuMsPerRequest + pgMsPerQuery;
+  console.log(
+    `CPU per request              service ${serviceFigures.serviceCpuMsPerRequest.toFixed(3)} ms + load generator ${serviceFigures.loadCpuMsPerRequest.toFixed(3)} ms ` +
+      `+ PostgreSQL ≈ ${pgMsPerQuery.toFixed(3)} ms = ${perRequest.toFixed(3)} ms → ${((perRequest * serviceFigures.rps) / 1000).toFixed(2)} of ${cores} cores busy at ${serviceFigures.rps.toFixed(0)} req/s`,
+  );
+  console.log(
+    `                             (cached path: service ${cachedFigures.serviceCpuMsPerRequest.toFixed(3)} ms/request; the service's event loop is one thread)`,
+  );
   console.log(`Worker bundle                ${bundle.toFixed(1)} KiB gzip   ${verdict(bundle <= TARGETS.bundleKiB, `${(bundle - TARGETS.bundleKiB).toFixed(1)} KiB`)} (≤ ${TARGETS.bundleKiB} KiB)`);
 }
 
