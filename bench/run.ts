@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { LONG_STATEMENT_MS } from '../scripts/cli.js';
 import { freePort } from '../scripts/free-port.js';
 import { mintAccessToken } from '../src/auth/dev-token.js';
 import { runCatalogueQuery } from '../src/chat/catalogue.js';
@@ -61,7 +62,7 @@ async function admin(sql: string): Promise<void> {
 async function createBenchDatabase(): Promise<void> {
   await admin(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
   await admin(`CREATE DATABASE ${DB_NAME}`);
-  const db = createNodePostgresDatabase({ connectionString: databaseUrl });
+  const db = createNodePostgresDatabase({ connectionString: databaseUrl, statementTimeoutMs: LONG_STATEMENT_MS });
   try {
     await migrate(db);
     await seedDemoData(db); // the project registry
@@ -131,7 +132,7 @@ async function startService(token: string, extraEnv: Record<string, string> = {}
   const nodeArgs = [...serveFlags(), ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join('bench', 'profiles')}`] : []), 'dist/node.mjs'];
   const started = performance.now();
   const child = spawn(process.execPath, nodeArgs, {
-    env: { ...process.env, DATABASE_URL: databaseUrl, JWT_SECRET_KEY: SECRET, PORT: String(port), DATABASE_POOL_MAX: String(POOL), OPENAI_API_KEY: '', ...extraEnv },
+    env: { ...process.env, DATABASE_URL: databaseUrl, JWT_SECRET_KEY: SECRET, PORT: String(port), DATABASE_POOL_MAX: String(POOL), OPENAI_API_KEY: '', RATE_LIMIT_USER_PER_MINUTE: '0', RATE_LIMIT_PROJECT_PER_MINUTE: '0', ...extraEnv },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const deadline = started + 30_000;

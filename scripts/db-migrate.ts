@@ -1,10 +1,10 @@
 // npm run db:migrate — creates or updates the tables the service owns in DATABASE_URL.
-import { requireDatabaseUrl, runCli } from './cli.js';
+import { LONG_STATEMENT_MS, requireDatabaseUrl, runCli } from './cli.js';
 import { migrate } from '../src/db/migrations.js';
 import { createNodePostgresDatabase } from '../src/db/node-postgres.js';
 
 runCli(async () => {
-  const db = createNodePostgresDatabase({ connectionString: requireDatabaseUrl() });
+  const db = createNodePostgresDatabase({ connectionString: requireDatabaseUrl(), statementTimeoutMs: LONG_STATEMENT_MS });
   try {
     const applied = await migrate(db);
     console.log(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'Already up to date.');

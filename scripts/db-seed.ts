@@ -1,11 +1,11 @@
 // npm run db:seed — loads the demo projects and orders into DATABASE_URL (replacing the demo projects' orders).
-import { requireDatabaseUrl, runCli } from './cli.js';
+import { LONG_STATEMENT_MS, requireDatabaseUrl, runCli } from './cli.js';
 import { migrate } from '../src/db/migrations.js';
 import { createNodePostgresDatabase } from '../src/db/node-postgres.js';
 import { DEMO_PROJECTS, seedDemoData } from '../src/db/seed.js';
 
 runCli(async () => {
-  const db = createNodePostgresDatabase({ connectionString: requireDatabaseUrl() });
+  const db = createNodePostgresDatabase({ connectionString: requireDatabaseUrl(), statementTimeoutMs: LONG_STATEMENT_MS });
   try {
     await migrate(db);
     await seedDemoData(db);

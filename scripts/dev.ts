@@ -4,10 +4,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import pg from 'pg';
-import { runCli } from './cli.js';
+import { LONG_STATEMENT_MS, runCli } from './cli.js';
 import { startBridge } from './ws-bridge.js';
 import { devTokenInstructions, mintAccessToken } from '../src/auth/dev-token.js';
-import { configSchema, parseConfig } from '../src/config.js';
+import { configSchema, parseConfig, usesHmac } from '../src/config.js';
 import { migrate } from '../src/db/migrations.js';
 import { createNodePostgresDatabase } from '../src/db/node-postgres.js';
 import { DEMO_USER_ID, seedDemoData } from '../src/db/seed.js';
@@ -20,7 +20,7 @@ runCli(async () => {
   const fileVars = existsSync('.dev.vars') ? parseEnv(readFileSync('.dev.vars', 'utf8')) : {};
   const env: Record<string, string | undefined> = { ...fileVars, ...process.env };
   env.DATABASE_URL ||= DEFAULT_DATABASE_URL;
-  const generatedSecret = !env.JWT_SECRET_KEY;
+  const generatedSecret = usesHmac(env.ALGORITHM) && !env.JWT_SECRET_KEY;
   if (generatedSecret) env.JWT_SECRET_KEY = crypto.randomUUID() + crypto.randomUUID();
   const config = parseConfig(env);
   const databaseUrl = config.DATABASE_URL!;
@@ -80,7 +80,7 @@ async function prepareDatabase(url: string): Promise<void> {
   } finally {
     await client.end();
   }
-  const db = createNodePostgresDatabase({ connectionString: url });
+  const db = createNodePostgresDatabase({ connectionString: url, statementTimeoutMs: LONG_STATEMENT_MS });
   try {
     await migrate(db);
     const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM projects');

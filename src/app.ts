@@ -1,6 +1,8 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { createMiddleware } from 'hono/factory';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
@@ -9,13 +11,18 @@ import type { ZodError } from 'zod';
 import type { AppEnv } from './app-env.js';
 import { requireUser } from './auth/middleware.js';
 import { createTokenVerifier } from './auth/simplejwt.js';
+import { tokenSettingsFrom } from './auth/settings.js';
 import { createAnswerer } from './chat/answer.js';
 import { createProjectLookup } from './chat/projects.js';
-import { requireJwtSecret, type Config } from './config.js';
+import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { ProblemError, problemResponse } from './errors.js';
 import type { ChatModel } from './llm/model.js';
+import { withCircuitBreaker } from './llm/circuit-breaker.js';
 import { createOpenAIChatModel } from './llm/openai.js';
+import { createMemoryRateLimitStore } from './ratelimit/memory.js';
+import { createRateLimiter } from './ratelimit/middleware.js';
+import type { RateLimitStore } from './ratelimit/store.js';
 import { chatRoutes } from './routes/chat.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
@@ -30,6 +37,8 @@ export type AppDeps = {
   /** Overrides the model built from the config (OPENAI_*); null disables the model. */
   model?: ChatModel | null;
   now?: () => Date;
+  /** Where rate-limit counters live (Redis, the Workers binding); default: in this app's memory. */
+  rateLimitStore?: RateLimitStore;
   /** Receives one structured entry per request and one per unexpected error. */
   log?: (entry: LogEntry) => void;
 };
@@ -40,18 +49,8 @@ export function createApp(deps: AppDeps) {
   const now = deps.now ?? (() => new Date());
   const log = deps.log ?? (() => {});
 
-  const model = deps.model !== undefined ? deps.model : modelFromConfig(config);
-  const verifyAccessToken = createTokenVerifier(
-    {
-      secret: requireJwtSecret(config),
-      algorithm: config.ALGORITHM,
-      audience: config.JWT_AUDIENCE,
-      issuer: config.JWT_ISSUER,
-      leewaySeconds: config.JWT_LEEWAY,
-      userIdClaim: config.JWT_USER_ID_CLAIM,
-    },
-    now,
-  );
+  const model = deps.model !== undefined ? deps.model : createModel(config);
+  const verifyAccessToken = createTokenVerifier(tokenSettingsFrom(config), now, log);
   const answer = createAnswerer({ db, model, now, timeZone: config.APP_TIMEZONE, resultCacheTtlMs: config.RESULT_CACHE_TTL_MS });
 
   const app = new OpenAPIHono<AppEnv>({
@@ -74,9 +73,23 @@ export function createApp(deps: AppDeps) {
       status: c.res.status,
       duration_ms: Math.round((performance.now() - started) * 10) / 10,
       user: c.get('user')?.id,
+      ...c.get('logFields'),
     });
   });
   app.use(secureHeaders());
+  if (config.CORS_ORIGINS.length > 0) {
+    app.use(
+      '/api/*',
+      cors({
+        origin: config.CORS_ORIGINS.includes('*') ? '*' : config.CORS_ORIGINS,
+        allowMethods: ['POST', 'GET', 'OPTIONS'],
+        allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+        exposeHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
+        maxAge: 600,
+      }),
+    );
+  }
+  app.use('/api/*', requestDeadline(config.REQUEST_TIMEOUT_MS));
   app.use(
     methodNotAllowed({
       app,
@@ -105,9 +118,18 @@ export function createApp(deps: AppDeps) {
     await next();
   });
 
+  const rateLimiter = createRateLimiter({
+    store: deps.rateLimitStore ?? createMemoryRateLimitStore(),
+    policies: [
+      { name: 'user', limit: config.RATE_LIMIT_USER_PER_MINUTE, windowSeconds: 60 },
+      { name: 'project', limit: config.RATE_LIMIT_PROJECT_PER_MINUTE, windowSeconds: 60 },
+    ],
+    onLimited: (limited) => new ProblemError(429, 'rate-limited', limited.detail, { headers: limited.headers }),
+    log,
+  });
   const findProject = createProjectLookup(db, config.PROJECT_CACHE_TTL_MS);
-  app.route('/', chatRoutes({ findProject, answer, requireUser: requireUser(verifyAccessToken) }));
-  app.route('/', healthRoutes());
+  app.route('/', chatRoutes({ findProject, answer, requireUser: requireUser(verifyAccessToken), rateLimiter, logMessages: config.LOG_MESSAGES }));
+  app.route('/', healthRoutes(db));
   docsRoutes(app);
 
   app.notFound((c) => problemResponse(c, new ProblemError(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`)));
@@ -132,14 +154,45 @@ export function createApp(deps: AppDeps) {
 
 export type App = ReturnType<typeof createApp>;
 
-function modelFromConfig(config: Config): ChatModel | null {
+/**
+ * The model from the OPENAI_* settings behind a circuit breaker, or null without a key.
+ * Its breaker state lives as long as the returned object: build it once per process
+ * (or isolate) and pass it to createApp when apps are created per request.
+ */
+export function createModel(config: Config): ChatModel | null {
   if (!config.OPENAI_API_KEY) return null;
-  return createOpenAIChatModel({
+  const model = createOpenAIChatModel({
     apiKey: config.OPENAI_API_KEY,
     baseURL: config.OPENAI_BASE_URL,
     model: config.OPENAI_MODEL,
     timeoutMs: config.OPENAI_TIMEOUT_MS,
     maxRetries: config.OPENAI_MAX_RETRIES,
+  });
+  return config.MODEL_BREAKER_FAILURES > 0
+    ? withCircuitBreaker(model, { failures: config.MODEL_BREAKER_FAILURES, cooldownMs: config.MODEL_BREAKER_COOLDOWN_MS })
+    : model;
+}
+
+/**
+ * Bounds the whole request: past `ms` the client gets a 504 problem and the request's signal
+ * aborts, which cancels an in-flight model call. The signal also aborts when the client leaves.
+ */
+function requestDeadline(ms: number) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const deadline = new AbortController();
+    c.set('signal', AbortSignal.any([c.req.raw.signal, deadline.signal]));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        deadline.abort();
+        reject(new ProblemError(504, 'request-timeout', `no answer within ${ms} ms`));
+      }, ms);
+    });
+    try {
+      await Promise.race([next(), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
   });
 }
 

@@ -41,8 +41,12 @@ export type ProblemCode =
   | 'model-not-configured'
   | 'model-unavailable'
   | 'model-rate-limited'
+  | 'rate-limited'
   | 'model-timeout'
   | 'database-unavailable'
+  | 'database-timeout'
+  | 'request-timeout'
+  | 'not-ready'
   | 'internal';
 
 /** An error that the error handler turns into a problem answer. */

@@ -130,7 +130,7 @@ describe('HTTP behaviour and the error format', () => {
 
   it('503 when the database is unreachable', async () => {
     // Nothing listens on port 1: every connection attempt is refused.
-    const db = createNodePostgresDatabase({ connectionString: 'postgres://postgres@127.0.0.1:1/chat', connectionTimeoutMillis: 1_000 });
+    const db = createNodePostgresDatabase({ connectionString: 'postgres://postgres@127.0.0.1:1/chat', connectTimeoutMs: 1_000 });
     try {
       const response = await ask(buildApp(db), question('¿Cuántas órdenes pendientes hay?'));
       await expectProblem(response, 503, 'database-unavailable');

@@ -74,7 +74,14 @@ describe('npm start and the database scripts', () => {
   it('refuses to start with DATABASE_URL but no JWT_SECRET_KEY, with a clear message', async () => {
     const result = await runProcess('npm', ['start'], cleanEnv({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres', PORT: '0' }));
     expect(result.code).not.toBe(0);
-    expect(result.output).toMatch(/JWT_SECRET_KEY is required/);
+    expect(result.output).toMatch(/JWT_SECRET_KEY: is required to verify HS256 tokens/);
+  });
+
+  it('refuses to start with an asymmetric ALGORITHM but no public key, naming the settings', async () => {
+    const result = await runProcess('npm', ['start'], cleanEnv({ ALGORITHM: 'RS256', PORT: '0' }));
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(/JWT_PUBLIC_KEY|JWT_JWKS_URL/);
+    expect(result.output).not.toMatch(/Development token/);
   });
 
   it('mints a development token with npm run token', async () => {

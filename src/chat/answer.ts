@@ -7,9 +7,13 @@ import { createMatcher, type Matcher, type MatchResult } from './matcher.js';
 import { createTtlCache } from './ttl-cache.js';
 import type { Project } from './projects.js';
 
-export type Answer =
+/** Where the time went, for the request's log line. */
+export type AnswerMetrics = { dbMs?: number; modelMs?: number; modelTokens?: number };
+
+export type Answer = (
   | { fuente: 'database'; respuesta: string; consulta: QueryName; datos: Record<string, unknown> }
-  | { fuente: 'openai'; respuesta: string };
+  | { fuente: 'openai'; respuesta: string }
+) & { metrics: AnswerMetrics };
 
 /** The model path was needed but no model is configured (→ 503). */
 export class ModelNotConfigured extends Error {
@@ -52,11 +56,13 @@ export function createAnswerer(deps: AnswererDeps) {
   return async function answer(question: string, project: Project, signal?: AbortSignal): Promise<Answer> {
     const match = project.enabledQueries.length > 0 ? matcherFor(project.enabledQueries).match(question) : null;
     if (match) {
+      const started = performance.now();
       const result = await runQuery(project.slug, match);
-      return { fuente: 'database', consulta: match.call.name, ...result };
+      return { fuente: 'database', consulta: match.call.name, ...result, metrics: { dbMs: elapsed(started) } };
     }
     if (!deps.model) throw new ModelNotConfigured('no language model is configured (set OPENAI_API_KEY)');
     const language = detectLanguage(question) === 'es' ? 'Spanish' : 'English';
+    const started = performance.now();
     const reply = await deps.model.complete(
       [
         { role: 'system', content: `${project.systemPrompt}\nAnswer in ${language}.` },
@@ -64,6 +70,12 @@ export function createAnswerer(deps: AnswererDeps) {
       ],
       signal ? { signal } : {},
     );
-    return { fuente: 'openai', respuesta: reply.text };
+    return {
+      fuente: 'openai',
+      respuesta: reply.text,
+      metrics: { modelMs: elapsed(started), ...(reply.usage ? { modelTokens: reply.usage.total_tokens } : {}) },
+    };
   };
 }
+
+const elapsed = (started: number) => Math.round((performance.now() - started) * 10) / 10;

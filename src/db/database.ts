@@ -13,7 +13,25 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** Raised by adapters when the database cannot be reached or fails; mapped to 503. */
+/**
+ * Raised by adapters when the database cannot be reached ('unavailable' → 503) or did not
+ * answer in time ('timeout' → 504). Plain SQL errors are not this: they are bugs (→ 500).
+ */
 export class DatabaseUnavailableError extends Error {
   override name = 'DatabaseUnavailableError';
+  constructor(
+    readonly kind: 'unavailable' | 'timeout',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
+
+/** Timeouts every pooled adapter applies. */
+export type DatabaseTimeouts = {
+  /** Connecting, and waiting for a free pooled connection. */
+  connectTimeoutMs: number;
+  /** Server-side statement_timeout; the client also gives up a little later on a dead link. */
+  statementTimeoutMs: number;
+};

@@ -76,3 +76,12 @@ function dollarQuote(sql: string): string {
   if (sql.includes('$body$')) throw new Error('migration text must not contain $body$');
   return `$body$${sql}$body$`;
 }
+
+/** Names of migrations the database still needs; empty when it is up to date. */
+export async function pendingMigrations(db: Database): Promise<string[]> {
+  const [exists] = await db.query<{ present: boolean }>(
+    "SELECT to_regclass('schema_migrations') IS NOT NULL AS present",
+  );
+  const applied = new Set(exists?.present ? await appliedMigrations(db) : []);
+  return MIGRATIONS.map((m) => m.id).filter((id) => !applied.has(id));
+}

@@ -1,8 +1,8 @@
 import { neonConfig, Pool } from '@neondatabase/serverless';
-import type { Database } from './database.js';
-import { createPoolDatabase } from './pg-pool.js';
+import type { Database, DatabaseTimeouts } from './database.js';
+import { createPoolDatabase, poolTimeoutOptions } from './pg-pool.js';
 
-export type NeonOptions = {
+export type NeonOptions = Partial<DatabaseTimeouts> & {
   connectionString: string;
   /** ws(s)://host:port/path of a WebSocket→TCP proxy, for a PostgreSQL that is not Neon's. */
   wsProxy?: string | undefined;
@@ -25,5 +25,5 @@ export function createNeonDatabase(options: NeonOptions): Database {
     // Pipelining assumes cleartext password auth; a plain PostgreSQL may use trust or SCRAM.
     neonConfig.pipelineConnect = false;
   }
-  return createPoolDatabase(new Pool({ connectionString: options.connectionString, max: 2, connectionTimeoutMillis: 5_000 }));
+  return createPoolDatabase(new Pool({ connectionString: options.connectionString, max: 2, ...poolTimeoutOptions(options) }));
 }

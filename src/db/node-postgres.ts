@@ -1,13 +1,8 @@
 import pg from 'pg';
-import type { Database } from './database.js';
-import { createPoolDatabase } from './pg-pool.js';
+import type { Database, DatabaseTimeouts } from './database.js';
+import { createPoolDatabase, poolTimeoutOptions } from './pg-pool.js';
 
-export type NodePostgresOptions = {
-  connectionString: string;
-  max?: number;
-  connectionTimeoutMillis?: number;
-  statementTimeoutMillis?: number;
-};
+export type NodePostgresOptions = Partial<DatabaseTimeouts> & { connectionString: string; max?: number };
 
 /** node-postgres pool for Node and Bun when DATABASE_URL is set. */
 export function createNodePostgresDatabase(options: NodePostgresOptions): Database {
@@ -15,8 +10,7 @@ export function createNodePostgresDatabase(options: NodePostgresOptions): Databa
     new pg.Pool({
       connectionString: options.connectionString,
       max: options.max ?? 10,
-      connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
-      statement_timeout: options.statementTimeoutMillis ?? 10_000,
+      ...poolTimeoutOptions(options),
     }),
   );
 }

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Database } from './database.js';
-import { appliedMigrations, migrate, MIGRATIONS } from './migrations.js';
+import { migrate } from './migrations.js';
 import { createNodePostgresDatabase } from './node-postgres.js';
 import { seedDemoData } from './seed.js';
 
@@ -15,7 +15,13 @@ export async function openNodeDatabase(
   { embeddedDataDir, poolMax }: { embeddedDataDir?: string | undefined; poolMax?: number } = {},
 ): Promise<OpenedDatabase> {
   if (config.DATABASE_URL) {
-    return { db: createNodePostgresDatabase({ connectionString: config.DATABASE_URL, ...(poolMax ? { max: poolMax } : {}) }), kind: 'postgres', seeded: false };
+    const db = createNodePostgresDatabase({
+      connectionString: config.DATABASE_URL,
+      connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+      ...(poolMax ? { max: poolMax } : {}),
+    });
+    return { db, kind: 'postgres', seeded: false };
   }
   // Loaded only when used: the embedded engine is large and servers with DATABASE_URL never need it.
   const { createPgliteDatabase } = await import('./pglite.js');
@@ -25,13 +31,4 @@ export async function openNodeDatabase(
   const empty = (row?.n ?? 0) === 0;
   if (empty) await seedDemoData(db);
   return { db, kind: 'embedded', seeded: empty };
-}
-
-/** Names of migrations the database still needs; empty when it is up to date. */
-export async function pendingMigrations(db: Database): Promise<string[]> {
-  const [exists] = await db.query<{ present: boolean }>(
-    "SELECT to_regclass('schema_migrations') IS NOT NULL AS present",
-  );
-  const applied = new Set(exists?.present ? await appliedMigrations(db) : []);
-  return MIGRATIONS.map((m) => m.id).filter((id) => !applied.has(id));
 }

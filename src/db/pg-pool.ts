@@ -1,4 +1,4 @@
-import { DatabaseUnavailableError, type Database, type Row } from './database.js';
+import { DatabaseUnavailableError, type Database, type DatabaseTimeouts, type Row } from './database.js';
 
 /** The part of a pg-compatible pool we use: node-postgres and Neon's serverless Pool both have it. */
 export interface PgLikePool {
@@ -41,14 +41,32 @@ export function createPoolDatabase(pool: PgLikePool): Database {
   };
 }
 
-const CONNECTION_ERROR_CODES = new Set(['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+const CONNECTION_ERROR_CODES = new Set(['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
 
-/** Connection-level failures become DatabaseUnavailableError (→ 503); SQL errors stay as they are (→ 500). */
+/**
+ * Failures of the database rather than of our SQL: a statement cancelled by
+ * statement_timeout (57014) or a client-side query timeout → 'timeout'; connection-level
+ * failures → 'unavailable'. SQL errors stay as they are.
+ */
 function asUnavailable(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   const code = (error as { code?: unknown }).code;
+  if (code === '57014' || /Query read timeout/i.test(error.message)) {
+    return new DatabaseUnavailableError('timeout', 'the database did not answer in time', { cause: error });
+  }
   const connectionFailure =
     (typeof code === 'string' && (code.startsWith('08') || CONNECTION_ERROR_CODES.has(code))) ||
-    /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(error.message);
-  return connectionFailure ? new DatabaseUnavailableError(error.message, { cause: error }) : error;
+    /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|WebSocket/i.test(error.message);
+  return connectionFailure ? new DatabaseUnavailableError('unavailable', error.message, { cause: error }) : error;
+}
+
+/** node-postgres (and Neon's Pool) options for the timeouts; unset ones get the service's defaults. */
+export function poolTimeoutOptions({ connectTimeoutMs = 3_000, statementTimeoutMs = 5_000 }: Partial<DatabaseTimeouts>) {
+  return {
+    connectionTimeoutMillis: connectTimeoutMs,
+    statement_timeout: statementTimeoutMs,
+    // A connection that dies silently (cut link) must not hang the request.
+    query_timeout: statementTimeoutMs + 1_000,
+    keepAlive: true,
+  };
 }

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { createApp, type App } from '../app.js';
 import { devTokenInstructions, mintAccessToken } from '../auth/dev-token.js';
-import { ConfigError, parseConfig, requireJwtSecret } from '../config.js';
-import type { Database } from '../db/database.js';
-import { openNodeDatabase, pendingMigrations } from '../db/open-node.js';
+import { tokenSettingsFrom } from '../auth/settings.js';
+import { ConfigError, parseConfig, usesHmac } from '../config.js';
+import { DatabaseUnavailableError, type Database } from '../db/database.js';
+import { pendingMigrations } from '../db/migrations.js';
+import { openNodeDatabase } from '../db/open-node.js';
 import { DEMO_USER_ID } from '../db/seed.js';
 
 /** Settings only the long-running server entries (Node, Bun, Deno) read. */
@@ -31,21 +33,21 @@ export type Standalone = {
 export async function prepareStandalone(rawEnv: Record<string, string | undefined>): Promise<Standalone> {
   const env = Object.fromEntries(Object.entries(rawEnv).filter((entry): entry is [string, string] => !!entry[1]));
   const settings = serverSettings.parse(env);
-  const devSecret = !env.JWT_SECRET_KEY && !env.DATABASE_URL;
-  // Zero-config development only: an ephemeral secret, and a token for it in the banner.
+  // Zero-config development only (embedded database, HMAC tokens, no secret given): an
+  // ephemeral secret, and a token for it in the banner.
+  const devSecret = usesHmac(env.ALGORITHM) && !env.JWT_SECRET_KEY && !env.DATABASE_URL;
   if (devSecret) env.JWT_SECRET_KEY = crypto.randomUUID() + crypto.randomUUID();
   const config = parseConfig(env);
-  const secret = requireJwtSecret(config);
+  tokenSettingsFrom(config); // key settings that do not fit ALGORITHM stop start-up here, before any I/O
 
   const { db, kind } = await openNodeDatabase(config, { embeddedDataDir: settings.EMBEDDED_DB_DIR, poolMax: settings.DATABASE_POOL_MAX });
-  if (kind === 'postgres') {
-    const pending = await pendingMigrations(db);
-    if (pending.length > 0) {
-      await db.close();
-      throw new ConfigError(`the database needs migrations (${pending.join(', ')}): run "npm run db:migrate"`);
-    }
-  }
-  const app = createApp({ config, db, log: (entry) => console.log(JSON.stringify({ time: new Date().toISOString(), ...entry })) });
+  if (kind === 'postgres') await refuseUnmigrated(db);
+  const log = (entry: Record<string, unknown>) => console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
+  // Loaded only when configured: without RATE_LIMIT_REDIS_URL the Redis client is never imported.
+  const rateLimitStore = config.RATE_LIMIT_REDIS_URL
+    ? (await import('../ratelimit/redis.js')).createRedisRateLimitStore({ url: config.RATE_LIMIT_REDIS_URL, log })
+    : undefined;
+  const app = createApp({ config, db, log, rateLimitStore });
 
   async function announce(base: string): Promise<string> {
     const lines = [
@@ -53,7 +55,7 @@ export async function prepareStandalone(rawEnv: Record<string, string | undefine
       `Docs: ${base}/docs`,
     ];
     if (devSecret) {
-      const token = await mintAccessToken({ secret, algorithm: config.ALGORITHM, userId: DEMO_USER_ID, userIdClaim: config.JWT_USER_ID_CLAIM });
+      const token = await mintAccessToken({ secret: env.JWT_SECRET_KEY!, algorithm: config.ALGORITHM, userId: DEMO_USER_ID, userIdClaim: config.JWT_USER_ID_CLAIM });
       lines.push(
         '',
         'Development mode: JWT_SECRET_KEY is not set, so an ephemeral secret was generated.',
@@ -64,6 +66,25 @@ export async function prepareStandalone(rawEnv: Record<string, string | undefine
   }
 
   return { app, db, port: settings.PORT, host: settings.HOST, announce };
+}
+
+/**
+ * An unmigrated database is a deployment mistake: stop. An unreachable one may come back:
+ * start anyway, answer 503 meanwhile, and let /ready say so.
+ */
+async function refuseUnmigrated(db: Database): Promise<void> {
+  let pending: string[];
+  try {
+    pending = await pendingMigrations(db);
+  } catch (error) {
+    if (!(error instanceof DatabaseUnavailableError)) throw error;
+    console.warn(`Database unreachable at start (${error.message}); serving 503 until it is back, see /ready`);
+    return;
+  }
+  if (pending.length > 0) {
+    await db.close();
+    throw new ConfigError(`the database needs migrations (${pending.join(', ')}): run "npm run db:migrate"`);
+  }
 }
 
 /** Prints start-up failures caused by settings without a stack trace. */

@@ -1,7 +1,12 @@
-import { createApp } from '../app.js';
-import { parseConfig, requireJwtSecret, type Config } from '../config.js';
+import { createApp, createModel } from '../app.js';
+import { tokenSettingsFrom } from '../auth/settings.js';
+import { parseConfig, type Config } from '../config.js';
 import type { Database } from '../db/database.js';
+import type { ChatModel } from '../llm/model.js';
 import { problemBody, ProblemError } from '../errors.js';
+import { createCloudflareRateLimitStore, isRateLimitBinding } from '../ratelimit/cloudflare.js';
+import { createMemoryRateLimitStore } from '../ratelimit/memory.js';
+import type { RateLimitStore } from '../ratelimit/store.js';
 
 /** Bindings: the settings as [vars] and secrets (`wrangler secret put JWT_SECRET_KEY`), plus any service bindings. */
 export type WorkerEnv = Record<string, unknown>;
@@ -16,25 +21,41 @@ export type OpenDatabase = (config: Config, env: WorkerEnv) => Database;
 
 /** A Worker (`export default { fetch }`) serving the app over the given database driver. */
 export function createWorker(openDatabase: OpenDatabase) {
-  let cached: { env: WorkerEnv; config: Config } | undefined;
-  // Settings are parsed once per isolate: bindings do not change while it lives.
-  const configFor = (env: WorkerEnv): Config => {
+  type Isolate = { env: WorkerEnv; config: Config; model: ChatModel | null };
+  let cached: Isolate | undefined;
+  // Settings are parsed once per isolate (bindings do not change while it lives), and the
+  // model client with its circuit breaker lives as long: it holds no I/O objects of its own.
+  const isolateFor = (env: WorkerEnv): Isolate => {
     if (cached?.env !== env) {
       const strings = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
       const config = parseConfig(strings);
-      requireJwtSecret(config);
-      cached = { env, config };
+      tokenSettingsFrom(config); // key settings that do not fit ALGORITHM: a misconfiguration
+      cached = { env, config, model: createModel(config) };
     }
-    return cached.config;
+    return cached;
   };
+
+  // Rate-limit counters per isolate (createApp runs per request, so its default store would
+  // forget every hit): the RATE_LIMITER_USER / RATE_LIMITER_PROJECT bindings when configured
+  // ([[ratelimits]] in wrangler.toml), this isolate's memory for a policy without one.
+  let rateLimitStore: RateLimitStore | undefined;
+  const rateLimitStoreFor = (env: WorkerEnv): RateLimitStore =>
+    (rateLimitStore ??= createCloudflareRateLimitStore({
+      bindings: {
+        user: isRateLimitBinding(env.RATE_LIMITER_USER) ? env.RATE_LIMITER_USER : undefined,
+        project: isRateLimitBinding(env.RATE_LIMITER_PROJECT) ? env.RATE_LIMITER_PROJECT : undefined,
+      },
+      fallback: createMemoryRateLimitStore(),
+      log: (entry) => console.log(JSON.stringify(entry)),
+    }));
 
   return {
     async fetch(request: Request, env: WorkerEnv, ctx: WorkerContext): Promise<Response> {
-      let config: Config;
+      let isolate: Isolate;
       let db: Database;
       try {
-        config = configFor(env);
-        db = openDatabase(config, env);
+        isolate = isolateFor(env);
+        db = openDatabase(isolate.config, env);
       } catch (error) {
         // A deployment mistake: say so in the log, answer a problem without the details.
         console.error(error instanceof Error ? error.message : error);
@@ -42,7 +63,8 @@ export function createWorker(openDatabase: OpenDatabase) {
         return new Response(JSON.stringify(problemBody(problem)), { status: 500, headers: { 'Content-Type': 'application/problem+json' } });
       }
       try {
-        return await createApp({ config, db, log: (entry) => console.log(JSON.stringify(entry)) }).fetch(request);
+        const { config, model } = isolate;
+        return await createApp({ config, db, model, rateLimitStore: rateLimitStoreFor(env), log: (entry) => console.log(JSON.stringify(entry)) }).fetch(request);
       } finally {
         ctx.waitUntil(db.close());
       }

@@ -12,7 +12,7 @@ export interface ChatModel {
 }
 
 /** Why the model could not answer; the HTTP layer maps each kind to its status. */
-export type ModelFailure = 'timeout' | 'rate_limited' | 'upstream' | 'empty';
+export type ModelFailure = 'timeout' | 'rate_limited' | 'upstream' | 'empty' | 'circuit_open';
 
 export class ModelError extends Error {
   override name = 'ModelError';

@@ -1,4 +1,4 @@
-import OpenAI, { APIConnectionTimeoutError, APIError } from 'openai';
+import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { ModelError, type ChatModel } from './model.js';
 
 export type OpenAIModelOptions = {
@@ -53,7 +53,8 @@ export function createOpenAIChatModel(options: OpenAIModelOptions): ChatModel {
 }
 
 function toModelError(error: unknown): unknown {
-  if (error instanceof ModelError) return error;
+  // Our own abort (client gone, request deadline) is not the provider's failure.
+  if (error instanceof ModelError || error instanceof APIUserAbortError) return error;
   if (error instanceof APIConnectionTimeoutError) {
     return new ModelError('timeout', 'the model did not answer in time', undefined, { cause: error });
   }

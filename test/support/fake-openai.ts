@@ -16,6 +16,12 @@ export type RecordedRequest = {
 export class FakeOpenAI {
   mode: FakeMode = 'ok';
   readonly requests: RecordedRequest[] = [];
+  /** Hanging requests whose client gave up (closed the connection). */
+  abandoned = 0;
+  /** When set, `mode` applies to this many more chat calls, then the server answers normally. */
+  recoverAfter: number | undefined;
+  /** Retry-After sent with 429s, in seconds. */
+  retryAfter = '7';
   private server: Server | undefined;
   private hanging = new Set<import('node:http').ServerResponse>();
 
@@ -48,22 +54,29 @@ export class FakeOpenAI {
   }
 
   private answer(body: RecordedRequest['body'], res: import('node:http').ServerResponse): void {
+    let mode = this.mode;
+    if (this.recoverAfter !== undefined) {
+      if (this.recoverAfter <= 0) mode = 'ok';
+      this.recoverAfter -= 1;
+    }
     const json = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(payload));
     };
-    switch (this.mode) {
+    switch (mode) {
       case 'error500':
         return json(500, { error: { message: 'internal failure', type: 'server_error' } });
       case 'rate429':
-        return json(429, { error: { message: 'rate limited', type: 'rate_limit_error' } }, { 'retry-after': '7' });
+        return json(429, { error: { message: 'rate limited', type: 'rate_limit_error' } }, { 'retry-after': this.retryAfter });
       case 'hang':
         this.hanging.add(res);
-        res.on('close', () => this.hanging.delete(res));
+        res.on('close', () => {
+          if (this.hanging.delete(res)) this.abandoned += 1;
+        });
         return;
       case 'empty':
       case 'ok': {
         const question = body.messages?.findLast((m) => m.role === 'user')?.content ?? '';
-        const content = this.mode === 'empty' ? '' : `Respuesta del modelo a: ${question}`;
+        const content = mode === 'empty' ? '' : `Respuesta del modelo a: ${question}`;
         return json(200, {
           id: 'chatcmpl-test',
           object: 'chat.completion',
@@ -77,7 +90,10 @@ export class FakeOpenAI {
   }
 
   async stop(): Promise<void> {
-    for (const res of this.hanging) res.destroy();
+    for (const res of this.hanging) {
+      this.hanging.delete(res);
+      res.destroy();
+    }
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }

@@ -1,0 +1,180 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createNodePostgresDatabase } from '../src/db/node-postgres.js';
+import type { Database } from '../src/db/database.js';
+import { ask, buildApp, question, type Settings } from './support/app.js';
+import { createSeededDatabase, createTestDatabase, type TestDatabase } from './support/databases.js';
+import { FakeOpenAI } from './support/fake-openai.js';
+import { cleanEnv, startProcess } from './support/processes.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+import { TEST_SECRET, accessToken } from './support/tokens.js';
+
+const SEED_QUESTION = question('¿Cuántas órdenes pendientes hay?');
+const GENERAL = question('Explícame qué es una orden inbound', 'conocimiento_general');
+const problemType = async (response: Response) => ((await response.json()) as { type: string }).type;
+
+/** A request that must settle: a hang fails the test instead of stalling the suite. */
+function settled<T>(work: T | Promise<T>, ms = 15_000): Promise<T> {
+  return Promise.race([Promise.resolve(work), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))]);
+}
+
+describe('database faults, through a TCP proxy the test controls', () => {
+  let test: TestDatabase;
+  let proxy: TcpProxy;
+  let db: Database;
+  let app: ReturnType<typeof buildApp>;
+  let proxiedUrl: string;
+
+  beforeAll(async () => {
+    test = await createSeededDatabase('postgres');
+    const target = new URL(test.url!);
+    proxy = await new TcpProxy({ host: target.hostname, port: Number(target.port) }).start();
+    const url = new URL(test.url!);
+    url.port = String(proxy.port);
+    proxiedUrl = url.toString();
+    db = createNodePostgresDatabase({ connectionString: proxiedUrl, max: 5, connectTimeoutMs: 1_000, statementTimeoutMs: 500 });
+    app = buildApp(db, { PROJECT_CACHE_TTL_MS: '0' });
+  });
+  afterEach(() => {
+    proxy.mode = 'forward';
+  });
+  afterAll(async () => {
+    await db?.close();
+    await proxy?.stop();
+    await test?.drop();
+  });
+
+  it('answers 503 quickly while the database refuses connections, and recovers by itself', async () => {
+    proxy.mode = 'refuse';
+    proxy.cut();
+    const down = await settled(ask(app, SEED_QUESTION), 5_000);
+    expect(down.status).toBe(503);
+    expect(await problemType(down)).toBe('urn:chat-api:problem:database-unavailable');
+    expect((await app.request('/ready')).status).toBe(503);
+
+    proxy.mode = 'forward';
+    expect((await ask(app, SEED_QUESTION)).status).toBe(200);
+    expect((await app.request('/ready')).status).toBe(200);
+  });
+
+  it('answers 504, not a hang, when the database stops answering mid-connection', async () => {
+    expect((await ask(app, SEED_QUESTION)).status).toBe(200); // pooled connections exist
+    proxy.mode = 'blackhole';
+    const hung = await settled(ask(app, SEED_QUESTION), 10_000);
+    expect([503, 504]).toContain(hung.status);
+    proxy.mode = 'forward';
+    proxy.cut(); // the swallowed bytes left those links unusable
+    expect((await ask(app, SEED_QUESTION)).status).toBe(200);
+  });
+
+  it('settles every request when links are cut under load, then heals the pool', async () => {
+    const inFlight = Array.from({ length: 100 }, (_, i) =>
+      settled(
+        (async () => {
+          if (i === 30) proxy.cut();
+          return (await ask(app, SEED_QUESTION)).status;
+        })(),
+      ),
+    );
+    const statuses = await Promise.all(inFlight);
+    expect(statuses.every((s) => s === 200 || s === 503 || s === 504), JSON.stringify(statuses)).toBe(true);
+    const after = await Promise.all(Array.from({ length: 20 }, async () => (await ask(app, SEED_QUESTION)).status));
+    expect(after).toEqual(Array(20).fill(200));
+  });
+
+  it('says 503 on /ready while migrations are pending', async () => {
+    const empty = await createTestDatabase('postgres');
+    try {
+      const response = await buildApp(empty.db).request('/ready');
+      expect(response.status).toBe(503);
+      expect(((await response.json()) as { detail: string }).detail).toMatch(/migrations pending: 0001_projects_and_orders/);
+    } finally {
+      await empty.drop();
+    }
+  });
+
+  it('starts with the database down, reports it on /ready, and serves once it is back — without a restart', async () => {
+    proxy.mode = 'refuse';
+    const server = await startProcess('npm', ['start'], {
+      env: cleanEnv({ DATABASE_URL: proxiedUrl, JWT_SECRET_KEY: TEST_SECRET, PORT: '0', DATABASE_CONNECT_TIMEOUT_MS: '1000' }),
+      ready: /listening on (http:\/\/127\.0\.0\.1:\d+)/,
+    });
+    try {
+      expect(server.output()).toMatch(/Database unreachable at start/);
+      const base = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(server.output())![1]!;
+      const chat = () =>
+        fetch(`${base}/api/v1/chat`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${accessToken(1)}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify(SEED_QUESTION),
+        });
+      expect((await fetch(`${base}/ready`)).status).toBe(503);
+      expect((await settled(chat(), 5_000)).status).toBe(503);
+
+      proxy.mode = 'forward';
+      expect((await fetch(`${base}/ready`)).status).toBe(200);
+      expect((await chat()).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('model faults and the circuit breaker', () => {
+  let test: TestDatabase;
+  let model: FakeOpenAI;
+  beforeAll(async () => {
+    test = await createSeededDatabase('embedded');
+    model = await new FakeOpenAI().start();
+  });
+  afterEach(() => {
+    model.mode = 'ok';
+    model.recoverAfter = undefined;
+    model.retryAfter = '7';
+  });
+  afterAll(async () => {
+    await model?.stop();
+    await test?.drop();
+  });
+  const appWith = (settings: Settings = {}) =>
+    buildApp(test.db, { OPENAI_API_KEY: 'sk-local', OPENAI_BASE_URL: model.baseURL, OPENAI_MAX_RETRIES: '0', ...settings });
+
+  it('opens after consecutive failures: fast 503s without calling the provider, database answers unaffected, then recovers', async () => {
+    const app = appWith({ MODEL_BREAKER_FAILURES: '2', MODEL_BREAKER_COOLDOWN_MS: '300' });
+    model.mode = 'error500';
+    expect((await ask(app, GENERAL)).status).toBe(502);
+    expect((await ask(app, GENERAL)).status).toBe(502);
+
+    const calls = model.requests.length;
+    const open = await ask(app, GENERAL);
+    expect(open.status).toBe(503);
+    expect(await problemType(open)).toBe('urn:chat-api:problem:model-unavailable');
+    expect(Number(open.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(model.requests.length).toBe(calls); // the provider was not called
+    expect((await ask(app, SEED_QUESTION)).status).toBe(200);
+
+    model.mode = 'ok';
+    await new Promise((r) => setTimeout(r, 350)); // the cooldown passes
+    expect((await ask(app, GENERAL)).status).toBe(200); // the trial call closes the circuit
+    expect((await ask(app, GENERAL)).status).toBe(200);
+  });
+
+  it('bounds the whole request with REQUEST_TIMEOUT_MS and abandons the model call', async () => {
+    model.mode = 'hang';
+    const abandonedBefore = model.abandoned;
+    const response = await settled(ask(appWith({ REQUEST_TIMEOUT_MS: '300', OPENAI_TIMEOUT_MS: '20000' }), GENERAL), 5_000);
+    expect(response.status).toBe(504);
+    expect(await problemType(response)).toBe('urn:chat-api:problem:request-timeout');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(model.abandoned).toBe(abandonedBefore + 1);
+  });
+
+  it('retries a throttled provider and answers once it recovers', async () => {
+    model.mode = 'rate429';
+    model.retryAfter = '0';
+    model.recoverAfter = 1; // the first call is throttled, the retry succeeds
+    const calls = model.requests.length;
+    const response = await ask(appWith({ OPENAI_MAX_RETRIES: '2' }), GENERAL);
+    expect(response.status).toBe(200);
+    expect(model.requests.length - calls).toBe(2);
+  });
+});
