@@ -1,4 +1,6 @@
 import { sign } from 'hono/jwt';
+import { ConfigError, type JwtAlgorithm } from '../config.js';
+import { isHmac } from './algorithms.js';
 
 /**
  * Mints an access token shaped like djangorestframework-simplejwt's, for development and
@@ -6,7 +8,8 @@ import { sign } from 'hono/jwt';
  */
 export function mintAccessToken(options: {
   secret: string;
-  algorithm: 'HS256' | 'HS384' | 'HS512';
+  /** HS* only: RS*, ES* and EdDSA tokens are signed by Django's private key, which the service never holds. */
+  algorithm: JwtAlgorithm;
   userId: string;
   userIdClaim?: string;
   lifetimeSeconds?: number;
@@ -14,6 +17,10 @@ export function mintAccessToken(options: {
   issuer?: string | undefined;
   now?: Date;
 }): Promise<string> {
+  const { algorithm } = options;
+  if (!isHmac(algorithm)) {
+    return Promise.reject(new ConfigError(`development tokens need an HS* ALGORITHM; ${algorithm} tokens come from Django's private key`));
+  }
   const issuedAt = Math.floor((options.now ?? new Date()).getTime() / 1000);
   return sign(
     {
@@ -26,7 +33,7 @@ export function mintAccessToken(options: {
       ...(options.issuer ? { iss: options.issuer } : {}),
     },
     options.secret,
-    options.algorithm,
+    algorithm,
   );
 }
 

@@ -1,9 +1,26 @@
 import { verify } from 'hono/jwt';
 import type { JWTPayload } from 'hono/utils/jwt/types';
+import type { JwtAlgorithm } from '../config.js';
+import { parseCompactToken } from './compact.js';
+import type { AuthLog } from './jwks.js';
+import { createKeySource } from './keys.js';
+import { TokenRejected } from './token-rejected.js';
+
+export { TokenRejected };
 
 export type TokenSettings = {
-  secret: string;
-  algorithm: 'HS256' | 'HS384' | 'HS512';
+  algorithm: JwtAlgorithm;
+  /** HS*: the HMAC secret shared with Django. */
+  secret?: string | undefined;
+  /** RS*, ES*, EdDSA: a PEM SPKI public key… */
+  publicKey?: string | undefined;
+  /** …or the JWKS URL publishing the signing keys (selected by the token's `kid`). */
+  jwksUrl?: string | undefined;
+  jwksCacheSeconds?: number | undefined;
+  /** Aborts a JWKS fetch after this long (default 5 s). */
+  jwksTimeoutMs?: number | undefined;
+  /** Development only: accept HMAC secrets shorter than 32 bytes. */
+  allowShortSecret?: boolean | undefined;
   audience?: string | undefined;
   issuer?: string | undefined;
   leewaySeconds: number;
@@ -12,36 +29,28 @@ export type TokenSettings = {
 
 export type VerifiedUser = { id: string; claims: JWTPayload };
 
-/** Why a token was refused; sent to the client in the problem's detail. */
-export class TokenRejected extends Error {
-  override name = 'TokenRejected';
-}
-
 /** Tokens longer than this are refused before any parsing. */
 const MAX_TOKEN_LENGTH = 8192;
 
 /**
  * Verifies access tokens the way Django's djangorestframework-simplejwt issues them.
- * `hono/jwt` checks the signature, algorithm, `iss` and `aud`; SimpleJWT's own rules
- * (`exp` and `jti` required, `token_type` "access", leeway on times) are applied here.
+ * The token's shape is checked first (compact.ts), then its `alg` against ALGORITHM, then the
+ * signature with a key from the settings only (keys.ts) by `hono/jwt`, which also checks `iss`
+ * and `aud`. SimpleJWT's own rules (`exp` and `jti` required, `token_type` "access", leeway on
+ * times) are applied here. Throws ConfigError at creation when the key settings do not fit.
  */
-export function createTokenVerifier(settings: TokenSettings, now: () => Date = () => new Date()) {
-  // Imported once, on first use: importing an HMAC key costs more than verifying with it.
-  let key: Promise<CryptoKey> | undefined;
-  const verificationKey = () =>
-    (key ??= crypto.subtle.importKey(
-      'raw',
-      new TextEncoder().encode(settings.secret),
-      { name: 'HMAC', hash: `SHA-${settings.algorithm.slice(2)}` },
-      false,
-      ['verify'],
-    ));
+export function createTokenVerifier(settings: TokenSettings, now: () => Date = () => new Date(), log: AuthLog = () => {}) {
+  const keyFor = createKeySource(settings, now, log);
 
   return async function verifyAccessToken(token: string): Promise<VerifiedUser> {
     if (token.length > MAX_TOKEN_LENGTH) throw new TokenRejected('token too long');
+    const { header } = parseCompactToken(token);
+    // Exactly the configured algorithm: no "none", no HS256 where RS256 is expected.
+    if (header.alg !== settings.algorithm) throw new TokenRejected('invalid token');
+    const key = await keyFor(header);
     let claims: JWTPayload;
     try {
-      claims = await verify(token, await verificationKey(), {
+      claims = await verify(token, key, {
         alg: settings.algorithm,
         // Time claims are checked below, with the configured leeway and clock.
         exp: false,
