@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { cleanEnv, runProcess } from './support/processes.js';
 
-// Keeps `npm run bench` working; its figures are printed, never asserted.
+// Keeps `npm run bench` and `npm run loadtest` working; the bench's figures are printed, never asserted.
 it('runs the benchmark end to end in smoke mode and prints every figure', async () => {
   const { code, output } = await runProcess('npm', ['run', '--silent', 'bench', '--', '--smoke'], cleanEnv());
   expect(code, output).toBe(0);
@@ -19,4 +19,12 @@ it('runs the benchmark end to end in smoke mode and prints every figure', async 
   ]) {
     expect(output).toMatch(figure);
   }
+}, 120_000);
+
+// The load test's own verdict is behavioural (no 5xx, every request in its class), so it is asserted.
+it('runs the mixed load test in smoke mode: no 5xx and every request in its expected class', async () => {
+  const { code, output } = await runProcess('npm', ['run', '--silent', 'loadtest', '--', '--smoke'], cleanEnv());
+  expect(code, output).toBe(0);
+  expect(output).toMatch(/good question\s+300\s+300\s+0\s+0\s+0/);
+  expect(output).toMatch(/OK: no 5xx, no errors, every request in its expected class/);
 }, 120_000);
