@@ -1,6 +1,19 @@
 /** A row as drivers return it: column name → value. */
 export type Row = Record<string, unknown>;
 
+/** A transaction's handle: every statement runs on the transaction's one connection, in order. */
+export interface Transaction {
+  /** Runs one statement with positional parameters ($1, $2, …) inside the transaction. */
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+}
+
+export type TransactionOptions = {
+  /** Starts the transaction READ ONLY (defence in depth: SQL inside can switch it back to READ WRITE). */
+  readOnly?: boolean;
+  /** Ends with ROLLBACK even when `work` succeeds: nothing the transaction did survives it. */
+  rollback?: boolean;
+};
+
 /**
  * The one database capability the service needs: run a parameterised statement.
  * Every adapter (embedded PGlite, node-postgres, Neon) passes the same contract tests.
@@ -11,6 +24,18 @@ export interface Database {
   /** Runs several statements in order, as one script; only for trusted migration files. */
   exec(script: string): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Runs `work` in one transaction on one connection: BEGIN, the work's statements, then COMMIT
+   * (or ROLLBACK when `work` throws, or with `rollback: true`). Every real adapter has it; it is
+   * optional so that test doubles with only `query` still type-check.
+   */
+  transaction?<T>(work: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * True when the engine itself cancels a statement that runs past `statement_timeout`
+   * (PostgreSQL servers: yes; embedded PGlite: no, it has no timer interrupt and a long
+   * statement blocks the whole process). Features that run untrusted SQL require it.
+   */
+  readonly enforcesStatementTimeout?: boolean;
 }
 
 /**

@@ -32,6 +32,111 @@ CREATE INDEX orders_project_status_idx ON orders (project, status);
 CREATE INDEX orders_project_created_at_idx ON orders (project, created_at DESC);
 `,
   },
+  {
+    id: '0002_conversations',
+    sql: `
+CREATE TABLE conversations (
+  id uuid PRIMARY KEY,
+  user_id text NOT NULL,
+  project text NOT NULL REFERENCES projects (slug) ON DELETE CASCADE,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX conversations_updated_at_idx ON conversations (updated_at);
+
+CREATE TABLE messages (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  conversation_id uuid NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  role text NOT NULL CHECK (role IN ('user', 'assistant')),
+  content text NOT NULL,
+  fuente text,
+  consulta text,
+  datos jsonb,
+  query_call jsonb,
+  error text,
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX messages_conversation_idx ON messages (conversation_id, id);
+COMMENT ON COLUMN messages.query_call IS 'the catalogue query and parameters that answered, for follow-up questions';
+COMMENT ON COLUMN messages.error IS 'set on an assistant turn that failed: the problem type the client received';
+`,
+  },
+  /*
+   * Guarded model-written SQL (src/sql/): PostgreSQL itself, not the query text, keeps a query
+   * inside its project.
+   *
+   * - chat_sql_reader: a NOLOGIN role with SELECT on the listed columns of orders and nothing
+   *   else. The service's own user is made a member, so that it can `SET LOCAL ROLE
+   *   chat_sql_reader` around a model-written query. Roles are cluster-wide (the tests create
+   *   many databases on one server; a cluster may hold several of this service's databases), so
+   *   creating it is idempotent and tolerates a concurrent migrator of another database. A user
+   *   that may not create roles or grant membership gets a WARNING and the rest of the
+   *   migration still applies: guarded SQL then reports itself unavailable (its run-time check
+   *   fails) instead of stopping the service. To enable it later, as a privileged user:
+   *   CREATE ROLE chat_sql_reader NOLOGIN; GRANT chat_sql_reader TO <service user>; and the GRANT
+   *   SELECT below.
+   * - Row-level security on orders, FORCEd so that it applies to the table owner too, with ONE
+   *   permissive policy for every role. Its condition is true for every role except
+   *   chat_sql_reader, which sees only the rows of current_setting('chat.project'), a setting
+   *   the server binds per transaction (unset or empty: no rows). It deliberately tests
+   *   current_user instead of being split into `TO chat_sql_reader` / `TO PUBLIC` policies:
+   *   policies apply to every member of their role, and the service's user is a member of
+   *   chat_sql_reader (to SET ROLE to it), so a role-targeted restrictive policy would also
+   *   restrict the owner's catalogue queries, and a `TO PUBLIC USING (true)` policy would be
+   *   OR-ed into the reader's. Testing current_user restricts exactly one role, whatever the
+   *   memberships, and the policy names no role, so it applies even where the role could not be
+   *   created. WITH CHECK refuses every write by the reader (it has no write grant anyway).
+   *   Superusers and BYPASSRLS roles skip RLS entirely; the reader is neither. src/sql/execute.ts
+   *   checks all this before each query (and refuses to run if another permissive policy that
+   *   applies to the reader is ever added to orders: permissive policies are OR-ed together).
+   * - Adding a column to orders: add it to the GRANT (new migration) and to GUARDED_SQL_ALLOW,
+   *   else `SELECT *` by the reader fails with "permission denied" (it never sees the column).
+   */
+  {
+    id: '0003_guarded_sql',
+    sql: `
+DO $guarded$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'chat_sql_reader') THEN
+    BEGIN
+      CREATE ROLE chat_sql_reader NOLOGIN NOSUPERUSER NOINHERIT NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+    EXCEPTION
+      WHEN duplicate_object OR unique_violation THEN NULL; -- another database's migrator created it just now
+      WHEN insufficient_privilege THEN
+        RAISE WARNING 'chat_sql_reader not created (%): guarded SQL stays unavailable until it exists', SQLERRM;
+    END;
+  END IF;
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'chat_sql_reader') THEN
+    IF NOT pg_has_role(current_user, 'chat_sql_reader', 'MEMBER') THEN
+      BEGIN
+        GRANT chat_sql_reader TO CURRENT_USER;
+      EXCEPTION
+        WHEN duplicate_object OR unique_violation THEN NULL;
+        WHEN insufficient_privilege OR invalid_grant_operation THEN
+          RAISE WARNING 'chat_sql_reader not granted to % (%): guarded SQL stays unavailable', current_user, SQLERRM;
+      END;
+    END IF;
+    GRANT SELECT (id, project, status, amount, customer, created_at) ON orders TO chat_sql_reader;
+  END IF;
+END
+$guarded$;
+
+ALTER TABLE orders ENABLE ROW LEVEL SECURITY;
+ALTER TABLE orders FORCE ROW LEVEL SECURITY;
+CREATE POLICY orders_project_isolation ON orders AS PERMISSIVE FOR ALL TO PUBLIC
+  USING (current_user <> 'chat_sql_reader' OR project = current_setting('chat.project', true))
+  WITH CHECK (current_user <> 'chat_sql_reader');
+COMMENT ON POLICY orders_project_isolation ON orders IS
+  'chat_sql_reader (guarded model-written SQL) sees only the rows of the project in the chat.project setting; every other role is unrestricted';
+`,
+  },
+  {
+    id: '0004_project_guarded_sql',
+    sql: `
+ALTER TABLE projects ADD COLUMN guarded_sql boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN projects.guarded_sql IS 'opt-in: the model may write one guarded SELECT over this project''s rows';
+`,
+  },
 ];
 
 const LOCK_KEY = 727_274_001; // arbitrary, constant: serialises concurrent migrators

@@ -1,9 +1,15 @@
-import { DatabaseUnavailableError, type Database, type DatabaseTimeouts, type Row } from './database.js';
+import { DatabaseUnavailableError, type Database, type DatabaseTimeouts, type Row, type Transaction } from './database.js';
+
+/** A connection checked out of the pool; `release(error)` destroys it instead of returning it. */
+export interface PgLikeClient {
+  query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
+  release(destroy?: Error | boolean): void;
+}
 
 /** The part of a pg-compatible pool we use: node-postgres and Neon's serverless Pool both have it. */
 export interface PgLikePool {
   query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
-  connect(): Promise<{ query(sql: string): Promise<unknown>; release(): void }>;
+  connect(): Promise<PgLikeClient>;
   end(): Promise<void>;
   on(event: 'error', listener: (error: Error) => void): unknown;
 }
@@ -35,11 +41,47 @@ export function createPoolDatabase(pool: PgLikePool): Database {
         client.release();
       }
     },
+    async transaction(work, { readOnly = false, rollback = false } = {}) {
+      const client = await pool.connect().catch((error: unknown) => {
+        throw asUnavailable(error);
+      });
+      // A connection whose state we no longer know (a client-side timeout, a failed ROLLBACK)
+      // is destroyed rather than handed to the next request with a transaction still open.
+      let destroy: Error | undefined;
+      const run = async (sql: string, params: readonly unknown[] = []) => {
+        try {
+          return (await client.query(sql, [...params])).rows;
+        } catch (error) {
+          throw asUnavailable(error);
+        }
+      };
+      try {
+        await run(readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
+        const tx: Transaction = { query: async <T extends Row>(sql: string, params?: readonly unknown[]) => (await run(sql, params)) as T[] };
+        const result = await work(tx);
+        await run(rollback ? 'ROLLBACK' : 'COMMIT');
+        return result;
+      } catch (error) {
+        if (error instanceof DatabaseUnavailableError && !isServerCancel(error)) destroy = error;
+        else await client.query('ROLLBACK').catch((rollbackError: unknown) => (destroy = asError(rollbackError)));
+        throw error;
+      } finally {
+        client.release(destroy);
+      }
+    },
+    enforcesStatementTimeout: true,
     async close() {
       await pool.end();
     },
   };
 }
+
+/** statement_timeout fired on the server: the connection itself is healthy. */
+function isServerCancel(error: DatabaseUnavailableError): boolean {
+  return error.kind === 'timeout' && (error.cause as { code?: unknown } | undefined)?.code === '57014';
+}
+
+const asError = (value: unknown): Error => (value instanceof Error ? value : new Error(String(value)));
 
 const CONNECTION_ERROR_CODES = new Set(['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
 
@@ -49,7 +91,7 @@ const CONNECTION_ERROR_CODES = new Set(['57P01', '57P02', '57P03', 'ECONNREFUSED
  * failures → 'unavailable'. SQL errors stay as they are.
  */
 function asUnavailable(error: unknown): unknown {
-  if (!(error instanceof Error)) return error;
+  if (!(error instanceof Error) || error instanceof DatabaseUnavailableError) return error;
   const code = (error as { code?: unknown }).code;
   if (code === '57014' || /Query read timeout/i.test(error.message)) {
     return new DatabaseUnavailableError('timeout', 'the database did not answer in time', { cause: error });

@@ -18,6 +18,21 @@ export async function createPgliteDatabase(dataDir?: string): Promise<Database> 
         throw error;
       }
     },
+    async transaction(work, { readOnly = false, rollback = false } = {}) {
+      return db.transaction(async (tx) => {
+        if (readOnly) await tx.query('SET TRANSACTION READ ONLY');
+        const result = await work({
+          async query<T extends Row>(sql: string, params: readonly unknown[] = []) {
+            return (await tx.query<T>(sql, [...params])).rows;
+          },
+        });
+        if (rollback) await tx.rollback();
+        return result;
+      });
+    },
+    // PGlite runs PostgreSQL in this thread without timer interrupts: statement_timeout is
+    // accepted but never fires, and a long statement blocks the whole process.
+    enforcesStatementTimeout: false,
     async close() {
       await db.close();
     },

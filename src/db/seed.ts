@@ -8,6 +8,8 @@ type DemoProject = {
   openToAll: boolean;
   allowedUserIds: string[];
   enabledQueries: string[] | null;
+  /** Opt-in to model-written, guarded SQL (on for one demo project, to show it). */
+  guardedSql: boolean;
   orders: number;
 };
 
@@ -16,7 +18,7 @@ const BUSINESS_PROMPT =
   'Si la pregunta requiere cifras que no tienes, dilo y sugiere cómo preguntarlas (por ejemplo: "¿Cuántas órdenes pendientes hay?").';
 
 export const DEMO_PROJECTS: readonly DemoProject[] = [
-  demo('dashboard_miempresa', 'Dashboard MiEmpresa', 1500),
+  { ...demo('dashboard_miempresa', 'Dashboard MiEmpresa', 1500), guardedSql: true },
   demo('tienda_norte', 'Tienda Norte', 900),
   demo('logistica_sur', 'Logística Sur', 600),
   {
@@ -28,6 +30,7 @@ export const DEMO_PROJECTS: readonly DemoProject[] = [
     openToAll: true,
     allowedUserIds: [],
     enabledQueries: [],
+    guardedSql: false,
     orders: 0,
   },
   {
@@ -55,7 +58,7 @@ const CUSTOMERS = [
 export async function seedDemoData(db: Database, now: Date = new Date()): Promise<void> {
   const projectRows = DEMO_PROJECTS.map((p) =>
     `(${literal(p.slug)}, ${literal(p.displayName)}, ${literal(p.systemPrompt)}, ${p.openToAll}, ` +
-    `${textArray(p.allowedUserIds)}, ${p.enabledQueries === null ? 'NULL' : textArray(p.enabledQueries)})`,
+    `${textArray(p.allowedUserIds)}, ${p.enabledQueries === null ? 'NULL' : textArray(p.enabledQueries)}, ${p.guardedSql})`,
   );
   const orderInserts = DEMO_PROJECTS.filter((p) => p.orders > 0).map(
     (p, index) => `
@@ -68,10 +71,11 @@ SELECT ${literal(p.slug)},
 FROM (SELECT i, (i * 37 + i / 13 + ${index * 11}) % 100 AS h FROM generate_series(1, ${p.orders}) AS i) AS numbered;`,
   );
   await db.exec(`BEGIN;
-INSERT INTO projects (slug, display_name, system_prompt, open_to_all, allowed_user_ids, enabled_queries)
+INSERT INTO projects (slug, display_name, system_prompt, open_to_all, allowed_user_ids, enabled_queries, guarded_sql)
 VALUES ${projectRows.join(',\n       ')}
 ON CONFLICT (slug) DO UPDATE SET display_name = EXCLUDED.display_name, system_prompt = EXCLUDED.system_prompt,
-  open_to_all = EXCLUDED.open_to_all, allowed_user_ids = EXCLUDED.allowed_user_ids, enabled_queries = EXCLUDED.enabled_queries;
+  open_to_all = EXCLUDED.open_to_all, allowed_user_ids = EXCLUDED.allowed_user_ids, enabled_queries = EXCLUDED.enabled_queries,
+  guarded_sql = EXCLUDED.guarded_sql;
 DELETE FROM orders WHERE project IN (${DEMO_PROJECTS.map((p) => literal(p.slug)).join(', ')});
 ${orderInserts.join('\n')}
 COMMIT;`);
@@ -85,6 +89,7 @@ function demo(slug: string, displayName: string, orders: number): DemoProject {
     openToAll: true,
     allowedUserIds: [],
     enabledQueries: null,
+    guardedSql: false,
     orders,
   };
 }

@@ -1,0 +1,296 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCatalogueQuery } from '../src/chat/catalogue.js';
+import type { Database } from '../src/db/database.js';
+import { migrate } from '../src/db/migrations.js';
+import { createNodePostgresDatabase } from '../src/db/node-postgres.js';
+import { DEMO_PROJECTS, seedDemoData } from '../src/db/seed.js';
+import { GuardedSqlRefusal, runGuardedSql } from '../src/sql/execute.js';
+import { loadSqlParser } from '../src/sql/load-parser.js';
+import type { SqlParser } from '../src/sql/parser.js';
+import { createSeededDatabase, POSTGRES_ADMIN_URL, type TestDatabase } from './support/databases.js';
+import { BOUND_MS, CORPUS, OTHER_PROJECTS, OWN_ORDERS, PROJECT } from './support/sql-attacks.js';
+
+/**
+ * Model-written SQL against real PostgreSQL: an attack corpus run as the service would run it,
+ * with the database itself (role, grants, row-level security, statement timeout) as the boundary.
+ */
+
+
+describe.each(['postgres', 'neon'] as const)('guarded SQL on the %s PostgreSQL', (kind) => {
+  let test: TestDatabase;
+  let parser: SqlParser;
+  let ownerCounts: () => Promise<string>;
+
+  beforeAll(async () => {
+    parser = await loadSqlParser();
+    test = await createSeededDatabase(kind);
+    // The service's own view (the owner): every project's orders, and the other tables.
+    ownerCounts = async () =>
+      JSON.stringify(
+        await test.db.query(
+          `SELECT (SELECT json_object_agg(project, n) FROM (SELECT project, count(*) AS n FROM orders GROUP BY project) c) AS orders,
+                  (SELECT count(*) FROM projects) AS projects, (SELECT sum(amount) FROM orders) AS total`,
+        ),
+      );
+  });
+  afterAll(async () => {
+    await test?.drop();
+  });
+
+  it.each(CORPUS)('%s', async (_name, sql, expectation) => {
+    const before = await ownerCounts();
+    const started = performance.now();
+    const outcome = await runGuardedSql(test.db, { sql, project: PROJECT, parser, timeoutMs: 500 }).then(
+      (result) => ({ result }),
+      (error: unknown) => ({ error }),
+    );
+    expect(performance.now() - started).toBeLessThan(BOUND_MS);
+    expect(await ownerCounts()).toBe(before); // no writes, ever
+
+    if ('refused' in expectation) {
+      expect('error' in outcome ? outcome.error : outcome.result).toBeInstanceOf(GuardedSqlRefusal);
+      const refusal = (outcome as { error: GuardedSqlRefusal }).error;
+      expect(refusal.kind).toBe(expectation.refused);
+      if (expectation.reason) expect(refusal.reason).toMatch(expectation.reason);
+    } else {
+      if ('error' in outcome) throw outcome.error;
+      const text = JSON.stringify(outcome.result.rows);
+      for (const other of OTHER_PROJECTS) expect(text).not.toContain(other);
+      expectation.rows(outcome.result.rows, outcome.result);
+    }
+  });
+
+  it('has a corpus of at least 30 attacks', () => {
+    expect(CORPUS.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it('answers each project with its own rows only', async () => {
+    for (const project of DEMO_PROJECTS) {
+      const { rows } = await runGuardedSql(test.db, { sql: 'SELECT project, count(*) AS n FROM orders GROUP BY project', project: project.slug, parser });
+      expect(rows.map((r) => [r.project, Number(r.n)])).toEqual(project.orders > 0 ? [[project.slug, project.orders]] : []);
+    }
+  });
+
+  it('caps rows at rowLimit and says when it did', async () => {
+    const capped = await runGuardedSql(test.db, { sql: 'SELECT id FROM orders ORDER BY id', project: PROJECT, parser, rowLimit: 10 });
+    expect(capped.rows).toHaveLength(10);
+    expect(capped.truncated).toBe(true);
+    const exact = await runGuardedSql(test.db, { sql: 'SELECT id FROM orders ORDER BY id LIMIT 10', project: PROJECT, parser, rowLimit: 10 });
+    expect(exact.rows).toEqual(capped.rows);
+    expect(exact.truncated).toBe(false);
+  });
+
+  it('leaves the pooled connections clean: role, settings and transaction end with the query', async () => {
+    await runGuardedSql(test.db, { sql: 'SELECT count(*) FROM orders', project: PROJECT, parser });
+    await runGuardedSql(test.db, { sql: 'SELECT count(*) FROM orders a, orders b, orders c', project: PROJECT, parser, timeoutMs: 200 }).catch(() => {});
+    // Every pooled connection (max 2 on Neon, 4 here) answers as the owner again.
+    const states = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        test.db.query<{ role: string; project: string | null; timeout: string; count: number }>(
+          `SELECT current_user AS role, current_setting('chat.project', true) AS project,
+                  current_setting('statement_timeout') AS timeout, (SELECT count(*)::int FROM orders) AS count`,
+        ),
+      ),
+    );
+    for (const [state] of states) {
+      expect(state!.role).not.toBe('chat_sql_reader');
+      expect(state!.project ?? '').toBe('');
+      expect(state!.timeout).toBe('5s');
+      expect(state!.count).toBe(DEMO_PROJECTS.reduce((sum, p) => sum + p.orders, 0));
+    }
+  });
+
+  it('keeps the catalogue queries (the service itself, as the owner) unrestricted', async () => {
+    const result = await runCatalogueQuery({ name: 'count_orders', params: {} }, { db: test.db, project: 'tienda_norte', now: new Date(), timeZone: 'UTC' }, 'es');
+    expect(result.datos).toEqual({ count: 900 });
+  });
+
+  it('refuses a bad project or limits before touching the database', async () => {
+    await expect(runGuardedSql(test.db, { sql: 'SELECT 1', project: "x' OR '1'='1", parser })).rejects.toThrow(RangeError);
+    await expect(runGuardedSql(test.db, { sql: 'SELECT 1', project: PROJECT, parser, rowLimit: 0 })).rejects.toThrow(RangeError);
+    await expect(runGuardedSql(test.db, { sql: 'SELECT 1', project: PROJECT, parser, timeoutMs: 10 ** 9 })).rejects.toThrow(RangeError);
+  });
+});
+
+/**
+ * The database side alone, without the checker: what a query that somehow got past it could do
+ * as chat_sql_reader. The migration, not the parser, is under test here.
+ */
+describe('the database boundary without the checker (postgres)', () => {
+  let test: TestDatabase;
+  beforeAll(async () => {
+    test = await createSeededDatabase('postgres');
+  });
+  afterAll(async () => {
+    await test?.drop();
+  });
+
+  /** Runs raw statements as the reader, for `project`, the way runGuardedSql sets it up. */
+  async function asReader(project: string | null, statements: string[]): Promise<unknown[]> {
+    return test.db.transaction!(
+      async (tx) => {
+        await tx.query('SET LOCAL ROLE chat_sql_reader');
+        if (project !== null) await tx.query("SELECT set_config('chat.project', $1, true)", [project]);
+        const results: unknown[] = [];
+        for (const statement of statements) results.push(await tx.query(statement));
+        return results;
+      },
+      { rollback: true },
+    );
+  }
+
+  it('shows the reader only its project, and nothing without one', async () => {
+    expect(await asReader(PROJECT, ['SELECT count(*)::int AS n FROM orders'])).toEqual([[{ n: OWN_ORDERS }]]);
+    expect(await asReader(PROJECT, ["SELECT count(*)::int AS n FROM orders WHERE project = 'tienda_norte'"])).toEqual([[{ n: 0 }]]);
+    expect(await asReader(null, ['SELECT count(*)::int AS n FROM orders'])).toEqual([[{ n: 0 }]]);
+    expect(await asReader('', ['SELECT count(*)::int AS n FROM orders'])).toEqual([[{ n: 0 }]]);
+  });
+
+  it('refuses the reader every other table and every write, even in a READ WRITE transaction', async () => {
+    await expect(asReader(PROJECT, ['SELECT * FROM projects'])).rejects.toThrow(/permission denied/);
+    await expect(asReader(PROJECT, ['SELECT * FROM schema_migrations'])).rejects.toThrow(/permission denied/);
+    await expect(asReader(PROJECT, ['DELETE FROM orders'])).rejects.toThrow(/permission denied/);
+    await expect(asReader(PROJECT, ["UPDATE orders SET amount = 0 WHERE project = 'tienda_norte'"])).rejects.toThrow(/permission denied/);
+    await expect(asReader(PROJECT, ["INSERT INTO orders (project, status, amount, customer) VALUES ('tienda_norte', 'pending', 1, 'x')"])).rejects.toThrow(
+      /permission denied/,
+    );
+    await expect(asReader(PROJECT, ['CREATE TABLE stolen (x int)'])).rejects.toThrow(/permission denied/);
+  });
+
+  it('refuses to run when the database side is weakened: RLS not forced, or a wider policy', async () => {
+    const parser = await loadSqlParser();
+    const run = () => runGuardedSql(test.db, { sql: 'SELECT count(*) AS n FROM orders', project: PROJECT, parser });
+    expect((await run()).rows).toEqual([{ n: String(OWN_ORDERS) }]);
+    for (const [weaken, restore] of [
+      ['ALTER TABLE orders NO FORCE ROW LEVEL SECURITY', 'ALTER TABLE orders FORCE ROW LEVEL SECURITY'],
+      ['ALTER TABLE orders DISABLE ROW LEVEL SECURITY', 'ALTER TABLE orders ENABLE ROW LEVEL SECURITY'],
+      ['CREATE POLICY everything ON orders FOR SELECT USING (true)', 'DROP POLICY everything ON orders'],
+      ['CREATE POLICY reader_everything ON orders FOR ALL TO chat_sql_reader USING (true)', 'DROP POLICY reader_everything ON orders'],
+      ['ALTER POLICY orders_project_isolation ON orders RENAME TO renamed', 'ALTER POLICY renamed ON orders RENAME TO orders_project_isolation'],
+    ] as const) {
+      await test.db.exec(weaken);
+      try {
+        await expect(run()).rejects.toMatchObject({ kind: 'unavailable', reason: expect.stringMatching(/row-level security/) });
+      } finally {
+        await test.db.exec(restore);
+      }
+    }
+    expect((await run()).rows).toEqual([{ n: String(OWN_ORDERS) }]);
+  });
+
+  it('needs the parser to stop settings: the reader can still change its own project setting', async () => {
+    // This is why set_config and current_setting are never allowed in model-written SQL.
+    expect(await asReader(PROJECT, ["SELECT set_config('chat.project', 'tienda_norte', true)", 'SELECT count(*)::int AS n FROM orders'])).toEqual([
+      [{ set_config: 'tienda_norte' }],
+      [{ n: 900 }],
+    ]);
+  });
+});
+
+/**
+ * A service user that is not a superuser (superusers skip row-level security altogether):
+ * it owns the database, the FORCEd policy applies to it, and it must stay unrestricted.
+ */
+describe('a non-superuser owner (postgres)', () => {
+  const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
+  const owner = `chat_owner_${suffix}`;
+  const database = `chat_test_owner_${suffix}`;
+  let db: Database;
+  let parser: SqlParser;
+
+  const admin = async (statements: string[]) => {
+    const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+    await client.connect();
+    try {
+      for (const statement of statements) await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+
+  beforeAll(async () => {
+    parser = await loadSqlParser();
+    // The reader role may already exist (roles are cluster-wide); creating it here is what a DBA
+    // does for a service user without CREATEROLE: create it and grant its membership.
+    await admin([
+      `DO $$ BEGIN CREATE ROLE chat_sql_reader NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
+      `CREATE ROLE ${owner} LOGIN`,
+      `GRANT chat_sql_reader TO ${owner}`,
+      `CREATE DATABASE ${database} OWNER ${owner}`,
+    ]);
+    const url = new URL(POSTGRES_ADMIN_URL);
+    url.username = owner;
+    url.pathname = `/${database}`;
+    db = createNodePostgresDatabase({ connectionString: url.toString(), max: 2 });
+    await migrate(db);
+    await seedDemoData(db);
+  });
+  afterAll(async () => {
+    await db?.close();
+    await admin([`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`, `DROP ROLE IF EXISTS ${owner}`]);
+  });
+
+  it('is subject to the forced policy yet sees every project', async () => {
+    const [me] = await db.query<{ superuser: boolean; forced: boolean }>(
+      `SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
+              (SELECT relforcerowsecurity FROM pg_class WHERE oid = 'orders'::regclass) AS forced`,
+    );
+    expect(me).toEqual({ superuser: false, forced: true });
+    const counts = await db.query<{ project: string; n: number }>('SELECT project, count(*)::int AS n FROM orders GROUP BY project ORDER BY project');
+    expect(counts).toEqual(DEMO_PROJECTS.filter((p) => p.orders > 0).map((p) => ({ project: p.slug, n: p.orders })).sort((a, b) => a.project.localeCompare(b.project)));
+  });
+
+  it('answers catalogue queries for any project and guarded SQL for one', async () => {
+    for (const project of ['tienda_norte', PROJECT]) {
+      const result = await runCatalogueQuery({ name: 'count_orders', params: {} }, { db, project, now: new Date(), timeZone: 'UTC' }, 'es');
+      expect(result.datos).toEqual({ count: DEMO_PROJECTS.find((p) => p.slug === project)!.orders });
+    }
+    const { rows } = await runGuardedSql(db, { sql: 'SELECT project, count(*) AS n FROM orders GROUP BY project', project: 'tienda_norte', parser });
+    expect(rows.map((r) => [r.project, Number(r.n)])).toEqual([['tienda_norte', 900]]);
+  });
+
+  it('can still write its own tables (seeding again)', async () => {
+    await seedDemoData(db);
+    const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM orders');
+    expect(row!.n).toBe(DEMO_PROJECTS.reduce((sum, p) => sum + p.orders, 0));
+  });
+});
+
+/** The embedded engine: the migration and row-level security work; guarded SQL reports itself unavailable. */
+describe('guarded SQL on the embedded PostgreSQL (PGlite)', () => {
+  let test: TestDatabase;
+  let parser: SqlParser;
+  beforeAll(async () => {
+    parser = await loadSqlParser();
+    test = await createSeededDatabase('embedded');
+  });
+  afterAll(async () => {
+    await test?.drop();
+  });
+
+  it('refuses to run model-written SQL, because PGlite cannot cancel a slow statement', async () => {
+    const refusal = await runGuardedSql(test.db, { sql: 'SELECT count(*) FROM orders', project: PROJECT, parser }).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(GuardedSqlRefusal);
+    expect(refusal).toMatchObject({ kind: 'unavailable', reason: expect.stringMatching(/embedded database/) });
+  });
+
+  it('still checks the query first: a rejected query is reported as rejected', async () => {
+    await expect(runGuardedSql(test.db, { sql: 'DROP TABLE orders', project: PROJECT, parser })).rejects.toMatchObject({ kind: 'rejected' });
+  });
+
+  it('has the role and row-level security from the migration', async () => {
+    const results = await test.db.transaction!(
+      async (tx) => {
+        await tx.query('SET LOCAL ROLE chat_sql_reader');
+        await tx.query("SELECT set_config('chat.project', $1, true)", [PROJECT]);
+        return [await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM orders'), await tx.query('SELECT current_user AS u')];
+      },
+      { readOnly: true, rollback: true },
+    );
+    expect(results).toEqual([[{ n: OWN_ORDERS }], [{ u: 'chat_sql_reader' }]]);
+    const [after] = await test.db.query<{ n: number; u: string }>('SELECT count(*)::int AS n, current_user AS u FROM orders');
+    expect(after).toEqual({ n: DEMO_PROJECTS.reduce((sum, p) => sum + p.orders, 0), u: 'postgres' });
+  });
+});

@@ -1,0 +1,103 @@
+import { expect } from 'vitest';
+import type { Row } from '../../src/db/database.js';
+import { DEMO_PROJECTS } from '../../src/db/seed.js';
+import type { GuardedSqlRefusal, GuardedSqlResult } from '../../src/sql/execute.js';
+
+/**
+ * Model-written SQL an attacker would make the model send, with what must happen to each: run
+ * directly (test/sql-guard.pg.test.ts) and through the whole chat pipeline (test/guarded-sql.test.ts).
+ */
+export const PROJECT = 'dashboard_miempresa';
+export const OTHER_PROJECTS = DEMO_PROJECTS.map((p) => p.slug).filter((slug) => slug !== PROJECT);
+export const OWN_ORDERS = DEMO_PROJECTS.find((p) => p.slug === PROJECT)!.orders;
+/** Every case must settle within this, the slow ones included (their timeout is 500 ms). */
+export const BOUND_MS = 5_000;
+
+export type Expectation =
+  | { refused: GuardedSqlRefusal['kind']; reason?: RegExp }
+  | { rows: (rows: Row[], result: GuardedSqlResult) => void };
+
+const refused = (reason?: RegExp): Expectation => ({ refused: 'rejected', ...(reason ? { reason } : {}) });
+const countIs = (n: number): Expectation => ({ rows: (rows) => expect(rows.map((r) => Number(r.n))).toEqual([n]) });
+const ownRowsOnly: Expectation = {
+  rows: (rows) => {
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row.project).toBe(PROJECT);
+  },
+};
+
+/** The attack corpus: [name, model-written SQL, what must happen]. */
+export const CORPUS: [string, string, Expectation][] = [
+  // writes and more than one statement
+  ['DROP', 'DROP TABLE orders', refused(/not DROP/)],
+  ['DELETE', 'DELETE FROM orders', refused(/not DELETE/)],
+  ['UPDATE', 'UPDATE orders SET amount = 0', refused(/not UPDATE/)],
+  ['INSERT', "INSERT INTO orders (project, status, amount, customer) VALUES ('tienda_norte', 'pending', 1, 'x')", refused(/not INSERT/)],
+  ['TRUNCATE', 'TRUNCATE orders', refused()],
+  ['data-modifying CTE', 'WITH d AS (DELETE FROM orders RETURNING *) SELECT count(*) FROM d', refused()],
+  ['two statements', 'SELECT 1; DELETE FROM orders', refused(/one statement/)],
+  ['read write, then delete', 'SET TRANSACTION READ WRITE; DELETE FROM orders', refused(/one statement/)],
+  ['read write alone', 'SET TRANSACTION READ WRITE', refused(/not SET/)],
+  ['SET ROLE back', 'SET ROLE postgres', refused(/not SET/)],
+  ['DO block', 'DO $$ BEGIN DELETE FROM orders; END $$', refused(/not DO/)],
+  ['COPY TO PROGRAM', "COPY orders TO PROGRAM 'id > /tmp/pwned'", refused(/not COPY/)],
+  ['COPY FROM PROGRAM', "COPY orders FROM PROGRAM 'echo 1'", refused(/not COPY/)],
+  ['SELECT INTO', 'SELECT * INTO stolen FROM orders', refused(/SELECT INTO/)],
+  ['FOR UPDATE', 'SELECT * FROM orders FOR UPDATE', refused(/FOR UPDATE/)],
+  // the tenant setting and the role
+  ['set_config project', "SELECT set_config('chat.project', 'tienda_norte', false)", refused(/set_config/)],
+  ['set_config in WHERE', "SELECT count(*) AS n FROM orders WHERE set_config('chat.project', 'tienda_norte', true) IS NOT NULL", refused(/set_config/)],
+  ['set_config role', "SELECT set_config('role', 'postgres', true)", refused(/set_config/)],
+  ['set_config timeout', "SELECT set_config('statement_timeout', '0', true)", refused(/set_config/)],
+  ['current_setting', "SELECT current_setting('chat.project')", refused(/current_setting/)],
+  ['current_setting OR', "SELECT * FROM orders WHERE project = current_setting('chat.project', true) OR project = 'tienda_norte'", refused(/current_setting/)],
+  ['current_user', 'SELECT current_user', refused(/CURRENT_USER/)],
+  // functions that reach the server, files or other servers
+  ['pg_sleep', 'SELECT pg_sleep(10)', refused(/pg_sleep/)],
+  ['pg_read_file', "SELECT pg_read_file('/etc/passwd')", refused(/pg_read_file/)],
+  ['lo_import', "SELECT lo_import('/etc/passwd')", refused(/lo_import/)],
+  ['dblink', "SELECT * FROM dblink('host=127.0.0.1 dbname=postgres', 'SELECT 1') AS t(a int)", refused()],
+  ['dblink_exec', "SELECT dblink_exec('dbname=postgres', 'DROP DATABASE x')", refused(/dblink_exec/)],
+  ['query_to_xml', "SELECT query_to_xml('SELECT * FROM projects', true, true, '')", refused(/query_to_xml/)],
+  ['regclass cast', "SELECT 'pg_authid'::regclass::oid", refused(/regclass/)],
+  ['pg_sleep in a subquery', 'SELECT id FROM orders WHERE id IN (SELECT pg_sleep(5)::int)', refused(/pg_sleep/)],
+  ['pg_sleep in ORDER BY', 'SELECT id FROM orders ORDER BY (SELECT pg_sleep(5))', refused(/pg_sleep/)],
+  ['pg_sleep in a CTE', 'WITH x AS (SELECT pg_sleep(5)) SELECT * FROM x', refused(/pg_sleep/)],
+  ['generate_series', 'SELECT generate_series(1, 100000000)', refused(/generate_series/)],
+  ['generate_series in FROM', 'SELECT count(*) FROM generate_series(1, 1000000000)', refused()],
+  // catalogs and other tables
+  ['pg_catalog.pg_user', 'SELECT * FROM pg_catalog.pg_user', refused(/system catalogs/)],
+  ['information_schema', 'SELECT * FROM information_schema.tables', refused(/system catalogs/)],
+  ['pg_shadow', 'SELECT usename, passwd FROM pg_shadow', refused(/system catalogs/)],
+  ['Unicode-escaped catalog', 'SELECT * FROM U&"pg_\\0073hadow"', refused(/system catalogs/)],
+  ['projects table', 'SELECT slug, system_prompt FROM projects', refused(/table projects/)],
+  ['conversations table', 'SELECT * FROM messages', refused(/table messages/)],
+  ['UNION with projects', 'SELECT status FROM orders UNION SELECT system_prompt FROM projects', refused(/table projects/)],
+  ['CTE shadowing another table', 'WITH orders AS (SELECT * FROM projects) SELECT * FROM orders', refused(/table projects/)],
+  ['comment-split keyword', 'DEL/**/ETE FROM orders', refused(/not valid SQL/)],
+  ['comment hiding a second statement', 'SELECT 1 /* ; */ ; DELETE FROM orders --', refused(/one statement/)],
+  ['dollar-quoted second statement', 'SELECT $q$x$q$; DROP TABLE orders', refused(/one statement/)],
+  ['generic catch: TABLESAMPLE', 'SELECT * FROM orders TABLESAMPLE SYSTEM (50)', refused(/TABLESAMPLE/)],
+  // other projects' rows: the query runs, PostgreSQL hides them
+  ["WHERE another project", "SELECT count(*) AS n FROM orders WHERE project = 'tienda_norte'", countIs(0)],
+  ['WHERE 1=1 OR project <> x', "SELECT * FROM orders WHERE 1=1 OR project <> 'x'", ownRowsOnly],
+  ['UNION another project', `SELECT id, project FROM orders WHERE project = '${PROJECT}' UNION ALL SELECT id, project FROM orders WHERE project = 'tienda_norte'`, ownRowsOnly],
+  ['count of everything', 'SELECT count(*) AS n FROM orders', countIs(OWN_ORDERS)],
+  ['per-project breakdown', 'SELECT project, count(*) AS n FROM orders GROUP BY project', { rows: (rows) => expect(rows.map((r) => [r.project, Number(r.n)])).toEqual([[PROJECT, OWN_ORDERS]]) }],
+  ['self-join across projects', 'SELECT count(*) AS n FROM orders a JOIN orders b ON a.project <> b.project', countIs(0)],
+  ['correlated subquery across projects', 'SELECT (SELECT count(*) FROM orders o2 WHERE o2.project <> o.project) AS n FROM orders o LIMIT 1', countIs(0)],
+  ['schema-qualified public.orders', 'SELECT count(*) AS n FROM public.orders', countIs(OWN_ORDERS)],
+  ['Unicode-escaped table name', 'SELECT count(*) AS n FROM U&"\\006Frders"', countIs(OWN_ORDERS)],
+  ['CTE named orders over other projects', `WITH orders AS (SELECT * FROM public.orders WHERE project <> '${PROJECT}') SELECT count(*) AS n FROM orders`, countIs(0)],
+  ['comments around a filter', "SELECT count(*) AS n FROM orders /* WHERE project = 'x' */ -- ; DROP TABLE orders", countIs(OWN_ORDERS)],
+  ['dollar-quoted text', 'SELECT $$; DELETE FROM orders; $$ AS s, project FROM orders LIMIT 1', ownRowsOnly],
+  // size and time
+  ['a huge result', 'SELECT * FROM orders', { rows: (rows, result) => {
+    expect(rows).toHaveLength(200);
+    expect(result.truncated).toBe(true);
+    for (const row of rows) expect(row.project).toBe(PROJECT);
+  } }],
+  ['a cartesian join that would run for hours', 'SELECT count(*) AS n FROM orders a, orders b, orders c', { refused: 'timeout', reason: /longer than 500 ms/ }],
+  ['a cartesian join hidden in a CTE', 'WITH x AS (SELECT a.id FROM orders a, orders b) SELECT count(*) AS n FROM x, orders c', { refused: 'timeout' }],
+  ['a run-time error', 'SELECT 1 / (count(*) - count(*)) AS n FROM orders', { refused: 'failed', reason: /division by zero/ }],
+];
