@@ -117,7 +117,18 @@ async function main(): Promise<void> {
           `${String(result['5xx']).padStart(5)} ${String(result.errors + result.timeouts).padStart(7)} ${String(result.latency.p50).padStart(7)} ${String(result.latency.p99).padStart(7)}`,
       );
     });
-    console.log(failures === 0 ? '\nOK: no 5xx, no errors, every request in its expected class' : `\nFAILED: ${failures} requests outside their expected class`);
+    // Every answered question left its question and its answer in the conversation tables.
+    const answered = results[0]!['2xx'];
+    const stored = createNodePostgresDatabase({ connectionString: url.toString() });
+    const [turns] = await stored.query<{ questions: number; answers: number }>(
+      `SELECT count(*) FILTER (WHERE role = 'user')::int AS questions,
+              count(*) FILTER (WHERE role = 'assistant' AND error IS NULL)::int AS answers FROM messages`,
+    );
+    await stored.close();
+    const lost = Math.abs(answered - turns!.questions) + Math.abs(answered - turns!.answers);
+    console.log(`conversation messages: ${turns!.questions} questions and ${turns!.answers} answers stored for ${answered} answered requests (${lost} lost)`);
+    failures += lost;
+    console.log(failures === 0 ? '\nOK: no 5xx, no errors, every request in its expected class, no lost message' : `\nFAILED: ${failures} requests outside their expected class or lost messages`);
     process.exitCode = failures === 0 ? 0 : 1;
   } finally {
     service.kill('SIGINT');

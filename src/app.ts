@@ -13,11 +13,13 @@ import { requireUser } from './auth/middleware.js';
 import { createTokenVerifier } from './auth/simplejwt.js';
 import { tokenSettingsFrom } from './auth/settings.js';
 import { createAnswerer } from './chat/answer.js';
+import { createConversationStore } from './chat/conversations.js';
 import { createProjectLookup } from './chat/projects.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
-import { ProblemError, problemResponse } from './errors.js';
+import { describeError, internalProblem, ProblemError, problemResponse } from './errors.js';
 import type { ChatModel } from './llm/model.js';
+import type { SqlParser } from './sql/parser.js';
 import { withCircuitBreaker } from './llm/circuit-breaker.js';
 import { createOpenAIChatModel } from './llm/openai.js';
 import { createMemoryRateLimitStore } from './ratelimit/memory.js';
@@ -39,6 +41,8 @@ export type AppDeps = {
   now?: () => Date;
   /** Where rate-limit counters live (Redis, the Workers binding); default: in this app's memory. */
   rateLimitStore?: RateLimitStore;
+  /** PostgreSQL's parser, for guarded model-written SQL; without it that feature is off. */
+  sqlParser?: SqlParser;
   /** Receives one structured entry per request and one per unexpected error. */
   log?: (entry: LogEntry) => void;
 };
@@ -51,7 +55,16 @@ export function createApp(deps: AppDeps) {
 
   const model = deps.model !== undefined ? deps.model : createModel(config);
   const verifyAccessToken = createTokenVerifier(tokenSettingsFrom(config), now, log);
-  const answer = createAnswerer({ db, model, now, timeZone: config.APP_TIMEZONE, resultCacheTtlMs: config.RESULT_CACHE_TTL_MS });
+  const answer = createAnswerer({
+    db,
+    model,
+    now,
+    timeZone: config.APP_TIMEZONE,
+    resultCacheTtlMs: config.RESULT_CACHE_TTL_MS,
+    guardedSql: deps.sqlParser
+      ? { parser: deps.sqlParser, rowLimit: config.GUARDED_SQL_ROW_LIMIT, timeoutMs: config.GUARDED_SQL_TIMEOUT_MS }
+      : undefined,
+  });
 
   const app = new OpenAPIHono<AppEnv>({
     strict: false, // /api/v1/chat and /api/v1/chat/ are the same route
@@ -128,7 +141,15 @@ export function createApp(deps: AppDeps) {
     log,
   });
   const findProject = createProjectLookup(db, config.PROJECT_CACHE_TTL_MS);
-  app.route('/', chatRoutes({ findProject, answer, requireUser: requireUser(verifyAccessToken), rateLimiter, logMessages: config.LOG_MESSAGES }));
+  const conversations = createConversationStore(db, {
+    historyTurns: config.CONVERSATION_HISTORY_TURNS,
+    retentionDays: config.CONVERSATION_RETENTION_DAYS,
+    now,
+  });
+  app.route(
+    '/',
+    chatRoutes({ findProject, answer, conversations, requireUser: requireUser(verifyAccessToken), rateLimiter, logMessages: config.LOG_MESSAGES, log }),
+  );
   app.route('/', healthRoutes(db));
   docsRoutes(app);
 
@@ -144,9 +165,9 @@ export function createApp(deps: AppDeps) {
       level: 'error',
       msg: 'unhandled error',
       request_id: c.get('requestId'),
-      error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+      error: describeError(error),
     });
-    return problemResponse(c, new ProblemError(500, 'internal', 'an unexpected error occurred; quote the request id when reporting it'));
+    return problemResponse(c, internalProblem());
   });
 
   return app;

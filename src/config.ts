@@ -75,6 +75,13 @@ export const configSchema = z.object({
   APP_TIMEZONE: optionalText
     .transform((value) => value ?? 'UTC')
     .refine(isKnownTimeZone, { message: 'unknown IANA time zone' }),
+  /** Earlier question/answer pairs sent to the model with a conversation's next question. */
+  CONVERSATION_HISTORY_TURNS: integer(6, 0, 50),
+  /** Conversations idle for longer are deleted (0 = keep forever). */
+  CONVERSATION_RETENTION_DAYS: integer(30, 0, 3650),
+  /** Guarded model-written SQL (projects that opt in): its statement timeout and row limit. */
+  GUARDED_SQL_TIMEOUT_MS: integer(2_000, 100, 60_000),
+  GUARDED_SQL_ROW_LIMIT: integer(200, 1, 10_000),
   /** The whole request, model retries included. */
   REQUEST_TIMEOUT_MS: integer(60_000, 100, 600_000),
   /** Consecutive model failures that open the circuit (0 = never), and how long it stays open. */

@@ -80,3 +80,13 @@ export function problemBody(error: ProblemError, instance?: string, requestId?: 
     ...(error.extra.errors ? { errors: error.extra.errors } : {}),
   };
 }
+
+/** The answer for a bug: nothing about it leaves the server but the request id. */
+export function internalProblem(): ProblemError {
+  return new ProblemError(500, 'internal', 'an unexpected error occurred; quote the request id when reporting it');
+}
+
+/** An unexpected error as the log records it (never sent to clients). */
+export function describeError(error: unknown) {
+  return error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error);
+}

@@ -26,5 +26,6 @@ it('runs the mixed load test in smoke mode: no 5xx and every request in its expe
   const { code, output } = await runProcess('npm', ['run', '--silent', 'loadtest', '--', '--smoke'], cleanEnv());
   expect(code, output).toBe(0);
   expect(output).toMatch(/good question\s+300\s+300\s+0\s+0\s+0/);
-  expect(output).toMatch(/OK: no 5xx, no errors, every request in its expected class/);
+  expect(output).toMatch(/OK: no 5xx, no errors, every request in its expected class, no lost message/);
+  expect(output).toMatch(/conversation messages: 300 questions and 300 answers stored for 300 answered requests \(0 lost\)/);
 }, 120_000);

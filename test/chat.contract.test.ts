@@ -72,6 +72,7 @@ describe.each(DATABASE_KINDS)('chat contract on the %s PostgreSQL', (kind) => {
       proyecto: 'dashboard_miempresa',
       datos: { count: expected },
       consulta: 'count_orders',
+      conversacion_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       request_id: response.headers.get('x-request-id'),
     });
   });
@@ -191,6 +192,7 @@ describe.each(DATABASE_KINDS)('chat contract on the %s PostgreSQL', (kind) => {
       respuesta: 'Respuesta del modelo a: Explícame qué es una orden inbound',
       fuente: 'openai',
       proyecto: 'conocimiento_general',
+      conversacion_id: expect.any(String),
       request_id: expect.any(String),
     });
     const sent = model.requests.slice(before);

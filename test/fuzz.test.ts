@@ -182,7 +182,9 @@ function expectedForChat(body: unknown): Expected {
   const usuarioId = field('usuario_id');
   const proyecto = field('proyecto');
 
-  const mensajeOk = typeof mensaje === 'string' && between(characters(mensaje.trim()), 1, 4000);
+  // Stored text must be valid Unicode without NUL (PostgreSQL's text type cannot hold either).
+  const storable = (text: string) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\u0000/.test(text);
+  const mensajeOk = typeof mensaje === 'string' && between(characters(mensaje.trim()), 1, 4000) && storable(mensaje);
   const user =
     typeof usuarioId === 'string' && between(characters(usuarioId.trim()), 1, 128)
       ? usuarioId.trim()

@@ -41,6 +41,9 @@ describe('HTTP behaviour and the error format', () => {
     ['a proyecto with spaces', question('hola', 'mi proyecto'), 'proyecto'],
     ['a proyecto over 64 characters', question('hola', 'p'.repeat(65)), 'proyecto'],
     ['an empty proyecto', question('hola', ''), 'proyecto'],
+    ['a mensaje with an unpaired surrogate', question('hola \ud800 mundo'), 'mensaje'],
+    ['a mensaje with a NUL character', question('hola\u0000mundo'), 'mensaje'],
+    ['a conversacion_id that is not a UUID', { ...question('hola'), conversacion_id: "1' OR '1'='1" }, 'conversacion_id'],
   ])('400 for %s, naming the field', async (_name, body, field) => {
     const problem = await expectProblem(await ask(app, body), 400, 'invalid-request');
     expect(problem.errors?.map((e) => e.path)).toContain(field);

@@ -52,7 +52,7 @@ describe('OpenAPI document and Swagger UI', () => {
     expect(request.properties.proyecto).toMatchObject({ type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' });
     const response = doc.components.schemas.ChatResponse!;
     expect(response.properties.fuente).toMatchObject({ enum: ['database', 'openai'] });
-    expect(response.required?.sort()).toEqual(['fuente', 'proyecto', 'request_id', 'respuesta']);
+    expect(response.required?.sort()).toEqual(['conversacion_id', 'fuente', 'proyecto', 'request_id', 'respuesta']);
   });
 
   it('serves Swagger UI at /docs pointing at the document', async () => {

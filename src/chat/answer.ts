@@ -1,19 +1,38 @@
 import type { Database } from '../db/database.js';
-import type { ChatModel } from '../llm/model.js';
+import { z } from 'zod';
+import type { ChatMessage, ChatModel, ToolCall, ToolSpec } from '../llm/model.js';
+import { GuardedSqlRefusal, guardedSqlUnsupported, runGuardedSql, type GuardedSqlResult } from '../sql/execute.js';
+import { GUARDED_SQL_ALLOW, MAX_SQL_LENGTH } from '../sql/guard.js';
+import type { SqlParser } from '../sql/parser.js';
 import { runCatalogueQuery, type QueryResult } from './catalogue.js';
-import type { QueryName } from './catalogue-types.js';
+import type { Language, QueryCall, QueryName } from './catalogue-types.js';
 import { detectLanguage } from './language.js';
-import { createMatcher, type Matcher, type MatchResult } from './matcher.js';
-import { createTtlCache } from './ttl-cache.js';
+import { createMatcher, resolveFollowUp, type Matcher } from './matcher.js';
 import type { Project } from './projects.js';
+import { catalogueTools, parseToolCall, toolParameters } from './tools.js';
+import { createTtlCache } from './ttl-cache.js';
 
 /** Where the time went, for the request's log line. */
 export type AnswerMetrics = { dbMs?: number; modelMs?: number; modelTokens?: number };
 
 export type Answer = (
-  | { fuente: 'database'; respuesta: string; consulta: QueryName; datos: Record<string, unknown> }
+  | { fuente: 'database'; respuesta: string; consulta: QueryName; datos: Record<string, unknown>; call: QueryCall }
+  /** Model-written SQL that passed the guard: `sql` is the statement that ran. */
+  | { fuente: 'database'; respuesta: string; consulta: typeof RUN_SQL; datos: Record<string, unknown>; sql: string }
   | { fuente: 'openai'; respuesta: string }
 ) & { metrics: AnswerMetrics };
+
+export type Question = {
+  text: string;
+  project: Project;
+  /** Earlier turns of the conversation, oldest first. */
+  history?: ChatMessage[];
+  /** The catalogue query that answered the previous turn, for follow-ups. */
+  previousCall?: QueryCall | null;
+  signal?: AbortSignal | undefined;
+  /** Receives the model's text as it streams. */
+  onDelta?: ((text: string) => void) | undefined;
+};
 
 /** The model path was needed but no model is configured (→ 503). */
 export class ModelNotConfigured extends Error {
@@ -27,11 +46,29 @@ export type AnswererDeps = {
   timeZone: string;
   /** Catalogue answers are reused for this long per (project, query, parameters, language); 0 = off. */
   resultCacheTtlMs?: number;
+  /** Guarded model-written SQL, for projects that opt in; absent where the parser cannot run. */
+  guardedSql?: { parser: SqlParser; rowLimit: number; timeoutMs: number } | undefined;
+};
+
+/** Model rounds per question: a first try, and one more after invalid tool arguments. */
+const MAX_MODEL_ROUNDS = 2;
+
+const CANNOT_ANSWER_SAFELY: Record<Language, (reason: string) => string> = {
+  es: (reason) => `No puedo responder esa pregunta de forma segura: ${reason}.`,
+  en: (reason) => `I cannot answer that question safely: ${reason}.`,
+};
+
+const CANNOT_ANSWER: Record<Language, string> = {
+  es: 'No pude responder esa pregunta con los datos de este proyecto. Prueba a formularla de otra manera.',
+  en: "I could not answer that question from this project's data. Try asking it another way.",
 };
 
 /**
- * Answers a question within one project: a deterministic catalogue match first (no model
- * call), otherwise the project's model prompt. The project is always the verified one.
+ * Answers a question within one project, the project always being the verified one:
+ * 1. a deterministic catalogue match (or a follow-up of the previous one), no model call;
+ * 2. otherwise the model, offered the project's catalogue as tools: a valid tool call runs
+ *    the query with the server-bound project and the answer is phrased from the real rows;
+ * 3. otherwise the model's own answer, with the project's prompt and the conversation.
  */
 export function createAnswerer(deps: AnswererDeps) {
   // One compiled matcher per distinct set of enabled queries, built on first use.
@@ -47,35 +84,128 @@ export function createAnswerer(deps: AnswererDeps) {
   };
 
   const results = deps.resultCacheTtlMs ? createTtlCache<QueryResult>(deps.resultCacheTtlMs) : null;
-  const runQuery = (project: string, match: MatchResult): Promise<QueryResult> => {
-    const run = () =>
-      runCatalogueQuery(match.call, { db: deps.db, project, now: deps.now(), timeZone: deps.timeZone }, match.language);
-    return results ? results.get(JSON.stringify([project, match.call, match.language]), run) : run();
+  const runQuery = (project: string, call: QueryCall, language: Language): Promise<QueryResult> => {
+    const run = () => runCatalogueQuery(call, { db: deps.db, project, now: deps.now(), timeZone: deps.timeZone }, language);
+    return results ? results.get(JSON.stringify([project, call, language]), run) : run();
   };
 
-  return async function answer(question: string, project: Project, signal?: AbortSignal): Promise<Answer> {
-    const match = project.enabledQueries.length > 0 ? matcherFor(project.enabledQueries).match(question) : null;
-    if (match) {
-      const started = performance.now();
-      const result = await runQuery(project.slug, match);
-      return { fuente: 'database', consulta: match.call.name, ...result, metrics: { dbMs: elapsed(started) } };
-    }
-    if (!deps.model) throw new ModelNotConfigured('no language model is configured (set OPENAI_API_KEY)');
-    const language = detectLanguage(question) === 'es' ? 'Spanish' : 'English';
+  async function fromDatabase(project: string, call: QueryCall, language: Language, metrics: AnswerMetrics): Promise<Answer> {
     const started = performance.now();
-    const reply = await deps.model.complete(
-      [
-        { role: 'system', content: `${project.systemPrompt}\nAnswer in ${language}.` },
-        { role: 'user', content: question },
-      ],
-      signal ? { signal } : {},
+    const result = await runQuery(project, call, language);
+    return { fuente: 'database', consulta: call.name, call, ...result, metrics: { ...metrics, dbMs: elapsed(started) } };
+  }
+
+  /** Step 1: the question itself, or a follow-up of the previous turn, in the catalogue. */
+  function deterministicCall(question: Question, enabled: readonly QueryName[]): QueryCall | null {
+    if (enabled.length === 0) return null;
+    const match = matcherFor(enabled).match(question.text);
+    if (match) return match.call;
+    const previous = question.previousCall;
+    if (!previous || !enabled.includes(previous.name)) return null;
+    return resolveFollowUp(question.text, previous);
+  }
+
+  /**
+   * Runs the model's one query under the guard (parser, role, row-level security, timeouts,
+   * row limit) and lets the model phrase the real rows. A refused query never runs; the user
+   * is told it could not be answered safely.
+   */
+  async function answerWithGuardedSql(
+    question: Question,
+    messages: ChatMessage[],
+    text: string,
+    toolCall: ToolCall,
+    engine: NonNullable<AnswererDeps['guardedSql']>,
+    language: Language,
+    metrics: { modelMs: number; modelTokens: number },
+  ): Promise<Answer> {
+    const args = runSqlArguments.safeParse(safeJson(toolCall.arguments));
+    if (!args.success) return { fuente: 'openai', respuesta: CANNOT_ANSWER_SAFELY[language]('the query was malformed'), metrics };
+    const started = performance.now();
+    let result: GuardedSqlResult;
+    try {
+      result = await runGuardedSql(deps.db, { sql: args.data.sql, project: question.project.slug, parser: engine.parser, rowLimit: engine.rowLimit, timeoutMs: engine.timeoutMs });
+    } catch (error) {
+      if (error instanceof GuardedSqlRefusal) return { fuente: 'openai', respuesta: CANNOT_ANSWER_SAFELY[language](error.reason), metrics };
+      throw error;
+    }
+    const dbMs = elapsed(started);
+    const datos = { rows: result.rows, truncated: result.truncated };
+    messages.push(
+      { role: 'assistant', content: text, toolCalls: [toolCall] },
+      { role: 'tool', toolCallId: toolCall.id, content: JSON.stringify(datos) },
     );
-    return {
-      fuente: 'openai',
-      respuesta: reply.text,
-      metrics: { modelMs: elapsed(started), ...(reply.usage ? { modelTokens: reply.usage.total_tokens } : {}) },
-    };
+    // Phrasing only: no tools, so the rows (which may hold any text) cannot trigger another query.
+    const phrasingStarted = performance.now();
+    const reply = await deps.model!.complete(messages, { signal: question.signal, onDelta: question.onDelta });
+    metrics.modelMs += elapsed(phrasingStarted);
+    metrics.modelTokens += reply.usage?.total_tokens ?? 0;
+    return { fuente: 'database', consulta: RUN_SQL, sql: result.sql, datos, respuesta: reply.text, metrics: { ...metrics, dbMs } };
+  }
+
+  return async function answer(question: Question): Promise<Answer> {
+    const { project } = question;
+    const enabled = project.enabledQueries;
+    const language = detectLanguage(question.text);
+
+    const call = deterministicCall(question, enabled);
+    if (call) return fromDatabase(project.slug, call, language, {});
+
+    if (!deps.model) throw new ModelNotConfigured('no language model is configured (set OPENAI_API_KEY)');
+    const messages: ChatMessage[] = [
+      { role: 'system', content: `${project.systemPrompt}\nAnswer in ${language === 'es' ? 'Spanish' : 'English'}.` },
+      ...(question.history ?? []),
+      { role: 'user', content: question.text },
+    ];
+    const sqlEngine = project.guardedSql && deps.guardedSql && !guardedSqlUnsupported(deps.db) ? deps.guardedSql : undefined;
+    const allTools = [...catalogueTools(enabled), ...(sqlEngine ? [runSqlTool()] : [])];
+    const tools = allTools.length > 0 ? allTools : undefined;
+    const metrics: Required<Pick<AnswerMetrics, 'modelMs' | 'modelTokens'>> = { modelMs: 0, modelTokens: 0 };
+
+    for (let round = 0; round < MAX_MODEL_ROUNDS; round++) {
+      const started = performance.now();
+      const reply = await deps.model.complete(messages, { signal: question.signal, tools, onDelta: question.onDelta });
+      metrics.modelMs += elapsed(started);
+      metrics.modelTokens += reply.usage?.total_tokens ?? 0;
+
+      const [toolCall] = reply.toolCalls;
+      if (!toolCall) return { fuente: 'openai', respuesta: reply.text, metrics };
+      if (sqlEngine && toolCall.name === RUN_SQL) {
+        return answerWithGuardedSql(question, messages, reply.text, toolCall, sqlEngine, language, metrics);
+      }
+      const parsed = parseToolCall(toolCall, enabled);
+      if (parsed.ok) return fromDatabase(project.slug, parsed.call, language, metrics);
+      // Tell the model what was wrong and let it try once more; nothing unvalidated runs.
+      messages.push(
+        { role: 'assistant', content: reply.text, toolCalls: [toolCall] },
+        { role: 'tool', toolCallId: toolCall.id, content: `Error: ${parsed.error}. Call a tool with valid arguments, or answer in text.` },
+      );
+    }
+    return { fuente: 'openai', respuesta: CANNOT_ANSWER[language], metrics };
   };
+}
+
+export const RUN_SQL = 'run_sql';
+const runSqlArguments = z.object({ sql: z.string().min(1).max(MAX_SQL_LENGTH) });
+
+function runSqlTool(): ToolSpec {
+  const columns = Object.entries(GUARDED_SQL_ALLOW.tables).map(([table, cols]) => `${table}(${cols.join(', ')})`).join('; ');
+  return {
+    name: RUN_SQL,
+    description:
+      `Run ONE read-only PostgreSQL SELECT over this project's data when no other tool fits. Tables: ${columns}. ` +
+      'status is one of pending, shipped, delivered, cancelled; amount is numeric; created_at is a timestamptz. ' +
+      'Only this project\'s rows are visible; do not filter by project. At most 200 rows come back.',
+    parameters: toolParameters(runSqlArguments),
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text || '{}');
+  } catch {
+    return undefined;
+  }
 }
 
 const elapsed = (started: number) => Math.round((performance.now() - started) * 10) / 10;

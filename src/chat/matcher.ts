@@ -396,3 +396,43 @@ export function createMatcher(enabled: readonly QueryName[] = QUERY_NAMES): Matc
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Follow-ups: "¿y las enviadas?" after "¿Cuántas órdenes pendientes hay?"
+// ---------------------------------------------------------------------------------------------
+
+/** Openers and pronouns of a follow-up that carry no meaning of their own. */
+const FOLLOW_UP_FILLER = phrase('and|what about|how about|y que tal|y que hay de|y con|y|ones|one|those|these|esas|esos|aquellas|aquellos');
+
+/**
+ * Resolves a short follow-up that only changes the status or the time window of the previous
+ * catalogue question ("¿y las enviadas?", "and this week?"), or returns null. Like match(),
+ * any word it does not understand makes it give up.
+ */
+export function resolveFollowUp(text: string, previous: QueryCall): QueryCall | null {
+  if (text.length > MAX_INPUT_CHARS) return null;
+  const normalized = normalize(text).replace(FOLLOW_UP_FILLER, ' ').trim();
+  if (!normalized) return null;
+  const f = extractFeatures(normalized);
+  const nouns = f.orderSingular || f.orderPlural || f.salesNoun || f.customerSingular || f.customerPlural;
+  if (f.invalid || f.intents.size > 0 || f.numbers.length > 0 || f.listing || f.statusNoun || f.grouping) return null;
+  if (f.statuses.size > 1 || f.windows.length > 1) return null;
+  const [status] = f.statuses;
+  const [window] = f.windows;
+  if (!status && !window) return null;
+  if (nouns && !(f.orderSingular || f.orderPlural)) return null;
+
+  switch (previous.name) {
+    case 'count_orders':
+    case 'total_amount': {
+      const params = { ...previous.params, ...(status ? { status } : {}), ...(window ? { window } : {}) };
+      return { name: previous.name, params };
+    }
+    case 'latest_orders':
+      return window ? null : { name: 'latest_orders', params: { ...previous.params, status: status! } };
+    case 'orders_by_status':
+      return status ? null : { name: 'orders_by_status', params: { window: window! } };
+    case 'top_customers':
+      return status ? null : { name: 'top_customers', params: { ...previous.params, window: window! } };
+  }
+}

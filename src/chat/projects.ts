@@ -11,6 +11,8 @@ export type Project = {
   allowedUserIds: readonly string[];
   /** Catalogue queries answered from this project's data. */
   enabledQueries: readonly QueryName[];
+  /** Opt-in: the model may write one guarded SELECT over this project's rows. */
+  guardedSql: boolean;
 };
 
 type ProjectRow = {
@@ -20,11 +22,12 @@ type ProjectRow = {
   open_to_all: boolean;
   allowed_user_ids: string[];
   enabled_queries: string[] | null;
+  guarded_sql: boolean;
 };
 
 export async function findProject(db: Database, slug: string): Promise<Project | null> {
   const [row] = await db.query<ProjectRow>(
-    `SELECT slug, display_name, system_prompt, open_to_all, allowed_user_ids, enabled_queries
+    `SELECT slug, display_name, system_prompt, open_to_all, allowed_user_ids, enabled_queries, guarded_sql
      FROM projects WHERE slug = $1`,
     [slug],
   );
@@ -40,6 +43,7 @@ export async function findProject(db: Database, slug: string): Promise<Project |
       row.enabled_queries === null
         ? QUERY_NAMES
         : QUERY_NAMES.filter((name) => row.enabled_queries?.includes(name)),
+    guardedSql: row.guarded_sql,
   };
 }
 

@@ -47,7 +47,9 @@ export async function prepareStandalone(rawEnv: Record<string, string | undefine
   const rateLimitStore = config.RATE_LIMIT_REDIS_URL
     ? (await import('../ratelimit/redis.js')).createRedisRateLimitStore({ url: config.RATE_LIMIT_REDIS_URL, log })
     : undefined;
-  const app = createApp({ config, db, log, rateLimitStore });
+  // PostgreSQL's own parser (WASM) checks model-written SQL for projects that opt in.
+  const sqlParser = await (await import('../sql/load-parser.js')).loadSqlParser();
+  const app = createApp({ config, db, log, rateLimitStore, sqlParser });
 
   async function announce(base: string): Promise<string> {
     const lines = [

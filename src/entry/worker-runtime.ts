@@ -31,6 +31,8 @@ export function createWorker(openDatabase: OpenDatabase) {
       const config = parseConfig(strings);
       tokenSettingsFrom(config); // key settings that do not fit ALGORITHM: a misconfiguration
       cached = { env, config, model: createModel(config) };
+      // The SQL parser (1.7 MB of WASM) does not fit the Worker's size budget.
+      console.log(JSON.stringify({ level: 'warn', msg: 'guarded model-written SQL is disabled on Workers: the PostgreSQL parser is not bundled; catalogue tools still work' }));
     }
     return cached;
   };

@@ -1,14 +1,16 @@
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import { streamSSE } from 'hono/streaming';
 import type { AuthVariables } from '../auth/middleware.js';
-import { ModelNotConfigured, type Answer } from '../chat/answer.js';
+import { ModelNotConfigured, type Answer, type Question } from '../chat/answer.js';
+import type { ConversationStore } from '../chat/conversations.js';
 import { mayUse, type Project } from '../chat/projects.js';
 import { DatabaseUnavailableError } from '../db/database.js';
-import { ProblemError } from '../errors.js';
+import { describeError, internalProblem, problemBody, ProblemError } from '../errors.js';
 import { ModelError } from '../llm/model.js';
 import type { RateLimiter } from '../ratelimit/middleware.js';
 import type { AppEnv } from '../app-env.js';
-import { ChatRequestSchema, ChatResponseSchema, ProblemSchema } from './schemas.js';
+import { ChatRequestSchema, ChatResponseSchema, ConversationSchema, ProblemSchema } from './schemas.js';
 
 const problem = (description: string) => ({
   description,
@@ -25,7 +27,12 @@ const chatRoute = (requireUser: RouteMiddleware, limitPerUser: RouteMiddleware) 
     summary: 'Ask a question about a project',
     description:
       'Answers from the project\'s data when the question matches a catalogue query ("fuente": "database"), ' +
-      'otherwise from the language model with the project\'s prompt ("fuente": "openai"). ' +
+      'otherwise from the language model, which may call the project\'s catalogue queries as tools ' +
+      '(then "fuente" is "database" too) or answer itself with the project\'s prompt ("fuente": "openai"). ' +
+      'Send `conversacion_id` to continue a conversation: earlier turns go to the model, and short follow-ups ' +
+      '("¿y las enviadas?") refine the previous query. With `Accept: text/event-stream` the answer streams as ' +
+      'server-sent events: `delta` events `{"texto": …}` with the model\'s text as it arrives, then one `answer` event ' +
+      'whose data is the same JSON as the non-streamed answer (or one `error` event with a problem). ' +
       'Also served at `/api/v1/chat/`.',
     security: [{ Bearer: [] }],
     middleware: [requireUser, limitPerUser] as const,
@@ -50,7 +57,17 @@ const chatRoute = (requireUser: RouteMiddleware, limitPerUser: RouteMiddleware) 
       },
     },
     responses: {
-      200: { description: 'The answer', content: { 'application/json': { schema: ChatResponseSchema } } },
+      200: {
+        description: 'The answer',
+        content: {
+          'application/json': { schema: ChatResponseSchema },
+          'text/event-stream': {
+            schema: z.string().openapi({
+              description: 'event: delta / data: {"texto": "…"} (zero or more), then event: answer / data: <the JSON answer>, or event: error / data: <a problem>',
+            }),
+          },
+        },
+      },
       400: problem('Invalid body: the failing fields are listed in `errors`'),
       401: problem('Missing, invalid or expired access token'),
       403: problem('`usuario_id` is not the token\'s user, or the user may not use the project'),
@@ -69,12 +86,14 @@ const chatRoute = (requireUser: RouteMiddleware, limitPerUser: RouteMiddleware) 
 
 export type ChatRouteDeps = {
   findProject: (slug: string) => Promise<Project | null>;
-  answer: (question: string, project: Project, signal?: AbortSignal) => Promise<Answer>;
+  answer: (question: Question) => Promise<Answer>;
+  conversations: ConversationStore;
   requireUser: MiddlewareHandler<{ Variables: AuthVariables }>;
   /** Per-user limit as route middleware, per-project limit once the user may use the project. */
   rateLimiter: RateLimiter;
   /** Put the question text in the log line (LOG_MESSAGES). */
   logMessages: boolean;
+  log: (entry: Record<string, unknown>) => void;
 };
 
 export function chatRoutes(deps: ChatRouteDeps) {
@@ -97,26 +116,97 @@ export function chatRoutes(deps: ChatRouteDeps) {
     }
     // Per project: only requests that may use it count, so no one can spend another project's quota.
     await deps.rateLimiter.enforce(c, { project: project.slug });
-    const answer = await answerOrProblem(() => deps.answer(body.mensaje, project, c.get('signal') ?? c.req.raw.signal));
-    const { dbMs = 0, modelMs, modelTokens } = answer.metrics;
-    c.set('logFields', {
-      ...c.get('logFields'),
-      fuente: answer.fuente,
-      ...(answer.fuente === 'database' ? { consulta: answer.consulta } : {}),
-      db_ms: Math.round((dbMs + lookupMs) * 10) / 10,
-      ...(modelMs !== undefined ? { model_ms: modelMs } : {}),
-      ...(modelTokens !== undefined ? { model_tokens: modelTokens } : {}),
-    });
-    const response = {
-      respuesta: answer.respuesta,
-      fuente: answer.fuente,
-      proyecto: project.slug,
-      ...(answer.fuente === 'database' ? { datos: answer.datos, consulta: answer.consulta } : {}),
-      request_id: c.get('requestId'),
+
+    // The question is stored before answering, so a failure mid-answer loses nothing.
+    const conversation = await withDatabase(() => deps.conversations.begin(body.mensaje, user.id, project.slug, body.conversacion_id));
+    const question: Question = {
+      text: body.mensaje,
+      project,
+      history: conversation.history,
+      previousCall: conversation.previousCall,
+      signal: c.get('signal') ?? c.req.raw.signal,
     };
-    return c.json(response, 200);
+    const respond = (answer: Answer) => {
+      const { dbMs = 0, modelMs, modelTokens } = answer.metrics;
+      c.set('logFields', {
+        ...c.get('logFields'),
+        fuente: answer.fuente,
+        ...(answer.fuente === 'database' ? { consulta: answer.consulta } : {}),
+        db_ms: Math.round((dbMs + lookupMs) * 10) / 10,
+        ...(modelMs !== undefined ? { model_ms: modelMs } : {}),
+        ...(modelTokens !== undefined ? { model_tokens: modelTokens } : {}),
+      });
+      return {
+        respuesta: answer.respuesta,
+        fuente: answer.fuente,
+        proyecto: project.slug,
+        ...(answer.fuente === 'database' ? { datos: answer.datos, consulta: answer.consulta } : {}),
+        ...('sql' in answer ? { sql: answer.sql } : {}),
+        conversacion_id: conversation.id,
+        request_id: c.get('requestId'),
+      };
+    };
+    const answerRecorded = async (q: Question): Promise<Answer> => {
+      try {
+        const answer = await answerOrProblem(() => deps.answer(q));
+        await withDatabase(() => deps.conversations.recordAnswer(conversation.id, answer));
+        return answer;
+      } catch (error) {
+        const code = error instanceof ProblemError ? error.code : 'internal';
+        await deps.conversations.recordFailure(conversation.id, `urn:chat-api:problem:${code}`).catch(() => {});
+        throw error;
+      }
+    };
+
+    if (wantsEventStream(c)) {
+      return streamSSE(c, async (stream) => {
+        // A client that goes away stops the model call.
+        const gone = new AbortController();
+        stream.onAbort(() => gone.abort());
+        try {
+          const answer = await answerRecorded({
+            ...question,
+            signal: question.signal ? AbortSignal.any([question.signal, gone.signal]) : gone.signal,
+            onDelta: (texto) => void stream.writeSSE({ event: 'delta', data: JSON.stringify({ texto }) }),
+          });
+          await stream.writeSSE({ event: 'answer', data: JSON.stringify(respond(answer)) });
+        } catch (error) {
+          const problem = error instanceof ProblemError ? error : internalProblem();
+          if (!(error instanceof ProblemError)) deps.log({ level: 'error', msg: 'unhandled error', request_id: c.get('requestId'), error: describeError(error) });
+          await stream.writeSSE({ event: 'error', data: JSON.stringify(problemBody(problem, c.req.path, c.get('requestId'))) });
+        }
+      });
+    }
+    return c.json(respond(await answerRecorded(question)), 200);
+  });
+
+  app.openapi(conversationRoute(deps.requireUser), async (c) => {
+    const { id } = c.req.valid('param');
+    return c.json(await withDatabase(() => deps.conversations.read(id, c.get('user').id)), 200);
   });
   return app;
+}
+
+const conversationRoute = (requireUser: RouteMiddleware) =>
+  createRoute({
+    method: 'get',
+    path: '/api/v1/conversaciones/{id}',
+    tags: ['chat'],
+    summary: 'Read one of your conversations',
+    security: [{ Bearer: [] }],
+    middleware: [requireUser] as const,
+    request: { params: z.object({ id: z.uuid('must be a conversation id') }) },
+    responses: {
+      200: { description: 'The conversation, oldest turn first', content: { 'application/json': { schema: ConversationSchema } } },
+      400: problem('Not a conversation id'),
+      401: problem('Missing, invalid or expired access token'),
+      403: problem('The conversation belongs to another user'),
+      404: problem('Unknown conversation'),
+    },
+  });
+
+function wantsEventStream(c: Context): boolean {
+  return /\btext\/event-stream\b/i.test(c.req.header('Accept') ?? '');
 }
 
 async function withDatabase<T>(work: () => Promise<T>): Promise<T> {

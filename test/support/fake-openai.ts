@@ -3,10 +3,19 @@ import type { AddressInfo } from 'node:net';
 
 export type FakeMode = 'ok' | 'error500' | 'rate429' | 'hang' | 'empty';
 
+/** A scripted reply: text, or tool calls (arguments as the raw JSON text the model would send). */
+export type ScriptedReply = { text?: string; toolCalls?: { name: string; arguments: string }[] };
+
 export type RecordedRequest = {
   path: string;
   authorization: string | undefined;
-  body: { model?: string; messages?: { role: string; content: string }[]; [key: string]: unknown };
+  body: {
+    model?: string;
+    messages?: { role: string; content: string; tool_call_id?: string }[];
+    tools?: { type: string; function: { name: string; parameters: unknown } }[];
+    stream?: boolean;
+    [key: string]: unknown;
+  };
 };
 
 /**
@@ -22,6 +31,10 @@ export class FakeOpenAI {
   recoverAfter: number | undefined;
   /** Retry-After sent with 429s, in seconds. */
   retryAfter = '7';
+  /** Replies used, in order, before falling back to `mode` (in 'ok' mode). */
+  readonly script: ScriptedReply[] = [];
+  /** Pause between streamed chunks, so a client can disconnect mid-answer. */
+  chunkDelayMs = 0;
   private server: Server | undefined;
   private hanging = new Set<import('node:http').ServerResponse>();
 
@@ -76,17 +89,63 @@ export class FakeOpenAI {
       case 'empty':
       case 'ok': {
         const question = body.messages?.findLast((m) => m.role === 'user')?.content ?? '';
-        const content = mode === 'empty' ? '' : `Respuesta del modelo a: ${question}`;
+        const scripted = mode === 'ok' ? this.script.shift() : undefined;
+        const reply: ScriptedReply = scripted ?? { text: mode === 'empty' ? '' : `Respuesta del modelo a: ${question}` };
+        const toolCalls = (reply.toolCalls ?? []).map((call, index) => ({
+          id: `call_${index}_${this.requests.length}`,
+          type: 'function',
+          function: { name: call.name, arguments: call.arguments },
+        }));
+        if (body.stream) return void this.stream(res, body.model ?? 'unknown', reply.text ?? '', toolCalls);
         return json(200, {
           id: 'chatcmpl-test',
           object: 'chat.completion',
           created: Math.floor(Date.now() / 1000),
           model: body.model ?? 'unknown',
-          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop', logprobs: null }],
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: reply.text ?? null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) },
+              finish_reason: toolCalls.length ? 'tool_calls' : 'stop',
+              logprobs: null,
+            },
+          ],
           usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 },
         });
       }
     }
+  }
+
+  /** Server-sent chunks as OpenAI streams them: the text word by word, tool calls, usage, [DONE]. */
+  private async stream(res: import('node:http').ServerResponse, model: string, text: string, toolCalls: unknown[]): Promise<void> {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    this.hanging.add(res);
+    let closed = false;
+    res.on('close', () => {
+      closed = true;
+      if (this.hanging.delete(res)) this.abandoned += 1;
+    });
+    const chunk = (delta: Record<string, unknown>, finish: string | null, usage?: unknown) =>
+      `data: ${JSON.stringify({
+        id: 'chatcmpl-test',
+        object: 'chat.completion.chunk',
+        created: Math.floor(Date.now() / 1000),
+        model,
+        choices: usage ? [] : [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+        ...(usage ? { usage } : {}),
+      })}\n\n`;
+    const pieces = text ? text.split(/(?<= )/) : [];
+    res.write(chunk({ role: 'assistant', content: '' }, null));
+    for (const piece of pieces) {
+      if (this.chunkDelayMs) await new Promise((r) => setTimeout(r, this.chunkDelayMs));
+      if (closed) return;
+      res.write(chunk({ content: piece }, null));
+    }
+    if (toolCalls.length) res.write(chunk({ tool_calls: toolCalls.map((call, index) => ({ index, ...(call as object) })) }, null));
+    res.write(chunk({}, toolCalls.length ? 'tool_calls' : 'stop'));
+    res.write(chunk({}, null, { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 }));
+    res.end('data: [DONE]\n\n');
+    this.hanging.delete(res);
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,147 @@
+import type { Database } from '../db/database.js';
+import { ProblemError } from '../errors.js';
+import type { ChatMessage } from '../llm/model.js';
+import type { QueryCall } from './catalogue-types.js';
+
+/** A stored turn, as GET /api/v1/conversaciones/{id} returns it (Spanish names, like the API). */
+export type StoredMessage = {
+  rol: 'user' | 'assistant';
+  contenido: string;
+  fuente?: string;
+  consulta?: string;
+  datos?: Record<string, unknown>;
+  error?: string;
+  creado: string;
+};
+
+export type ConversationContext = {
+  id: string;
+  /** The last turns, oldest first, for the model. */
+  history: ChatMessage[];
+  /** The catalogue query that answered the last turn, for follow-ups ("¿y las enviadas?"). */
+  previousCall: QueryCall | null;
+};
+
+export type ConversationSettings = { historyTurns: number; retentionDays: number; now?: () => Date };
+
+type MessageRow = {
+  role: 'user' | 'assistant';
+  content: string;
+  fuente: string | null;
+  consulta: string | null;
+  datos: Record<string, unknown> | null;
+  query_call: QueryCall | null;
+  error: string | null;
+  created_at: Date | string;
+};
+
+const PURGE_EVERY_MS = 10 * 60_000;
+
+/**
+ * Conversation memory: the question is stored before answering and the answer (or the
+ * failure) after, so no turn is lost. Conversations belong to one user and one project.
+ */
+export function createConversationStore(db: Database, settings: ConversationSettings) {
+  const now = settings.now ?? (() => new Date());
+  let lastPurge = 0;
+
+  /** Deletes conversations idle for longer than the retention, at most every 10 minutes. */
+  async function purgeExpired(): Promise<void> {
+    if (settings.retentionDays <= 0 || now().getTime() - lastPurge < PURGE_EVERY_MS) return;
+    lastPurge = now().getTime();
+    await db.query(`DELETE FROM conversations WHERE updated_at < $1::timestamptz - make_interval(days => $2::int)`, [
+      now().toISOString(),
+      settings.retentionDays,
+    ]);
+  }
+
+  async function owned(id: string, userId: string): Promise<{ project: string }> {
+    const [row] = await db.query<{ user_id: string; project: string }>('SELECT user_id, project FROM conversations WHERE id = $1', [id]);
+    if (!row) throw new ProblemError(404, 'not-found', `unknown conversation ${id}`);
+    if (row.user_id !== userId) throw new ProblemError(403, 'forbidden', 'the conversation belongs to another user');
+    return { project: row.project };
+  }
+
+  return {
+    /** Continues the caller's conversation (or starts one) and stores the question. */
+    async begin(question: string, userId: string, project: string, id?: string): Promise<ConversationContext> {
+      await purgeExpired();
+      let context: ConversationContext;
+      if (id) {
+        const conversation = await owned(id, userId);
+        if (conversation.project !== project) {
+          throw new ProblemError(400, 'invalid-request', `conversacion_id belongs to project "${conversation.project}"`);
+        }
+        const rows = await db.query<MessageRow>(
+          `SELECT role, content, fuente, consulta, datos, query_call, error, created_at FROM (
+             SELECT * FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2
+           ) AS recent ORDER BY id`,
+          [id, settings.historyTurns * 2],
+        );
+        const answered = rows.filter((row) => row.error === null);
+        const lastAnswer = [...rows].reverse().find((row) => row.role === 'assistant');
+        context = {
+          id,
+          history: answered.map((row) => ({ role: row.role, content: row.content })),
+          previousCall: lastAnswer?.error === null ? lastAnswer.query_call : null,
+        };
+      } else {
+        context = { id: crypto.randomUUID(), history: [], previousCall: null };
+        await db.query('INSERT INTO conversations (id, user_id, project) VALUES ($1, $2, $3)', [context.id, userId, project]);
+      }
+      await db.query(
+        `WITH touched AS (UPDATE conversations SET updated_at = now() WHERE id = $1)
+         INSERT INTO messages (conversation_id, role, content) VALUES ($1, 'user', $2)`,
+        [context.id, question],
+      );
+      return context;
+    },
+
+    async recordAnswer(
+      id: string,
+      answer: { respuesta: string; fuente: string; consulta?: string; datos?: Record<string, unknown>; call?: QueryCall },
+    ): Promise<void> {
+      await db.query(
+        `INSERT INTO messages (conversation_id, role, content, fuente, consulta, datos, query_call)
+         VALUES ($1, 'assistant', $2, $3, $4, $5::jsonb, $6::jsonb)`,
+        [
+          id,
+          answer.respuesta,
+          answer.fuente,
+          answer.consulta ?? null,
+          answer.datos ? JSON.stringify(answer.datos) : null,
+          answer.call ? JSON.stringify(answer.call) : null,
+        ],
+      );
+    },
+
+    /** Records that answering failed, with the problem type the client got. */
+    async recordFailure(id: string, problemType: string): Promise<void> {
+      await db.query(`INSERT INTO messages (conversation_id, role, content, error) VALUES ($1, 'assistant', '', $2)`, [id, problemType]);
+    },
+
+    /** The caller's own conversation; 404 when unknown, 403 when someone else's. */
+    async read(id: string, userId: string): Promise<{ conversacion_id: string; proyecto: string; mensajes: StoredMessage[] }> {
+      const { project } = await owned(id, userId);
+      const rows = await db.query<MessageRow>(
+        'SELECT role, content, fuente, consulta, datos, query_call, error, created_at FROM messages WHERE conversation_id = $1 ORDER BY id',
+        [id],
+      );
+      return {
+        conversacion_id: id,
+        proyecto: project,
+        mensajes: rows.map((row) => ({
+          rol: row.role,
+          contenido: row.content,
+          ...(row.fuente ? { fuente: row.fuente } : {}),
+          ...(row.consulta ? { consulta: row.consulta } : {}),
+          ...(row.datos ? { datos: row.datos } : {}),
+          ...(row.error ? { error: row.error } : {}),
+          creado: new Date(row.created_at).toISOString(),
+        })),
+      };
+    },
+  };
+}
+
+export type ConversationStore = ReturnType<typeof createConversationStore>;

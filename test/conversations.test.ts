@@ -1,0 +1,103 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ask, buildApp, question } from './support/app.js';
+import { createSeededDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.js';
+import { FakeOpenAI } from './support/fake-openai.js';
+import { accessClaims, accessToken, signToken } from './support/tokens.js';
+
+type ChatJson = { respuesta: string; fuente: string; consulta?: string; datos?: { count?: number }; conversacion_id: string };
+type Conversation = { conversacion_id: string; proyecto: string; mensajes: { rol: string; contenido: string; fuente?: string; error?: string }[] };
+
+describe.each(DATABASE_KINDS)('conversation memory on the %s PostgreSQL', (kind) => {
+  let test: TestDatabase;
+  let model: FakeOpenAI;
+  let app: ReturnType<typeof buildApp>;
+  beforeAll(async () => {
+    test = await createSeededDatabase(kind);
+    model = await new FakeOpenAI().start();
+    app = buildApp(test.db, { OPENAI_API_KEY: 'sk-local', OPENAI_BASE_URL: model.baseURL, OPENAI_MAX_RETRIES: '0', MODEL_BREAKER_FAILURES: '0' });
+  });
+  afterEach(() => {
+    model.mode = 'ok';
+  });
+  afterAll(async () => {
+    await model?.stop();
+    await test?.drop();
+  });
+
+  const chat = async (mensaje: string, extra: Record<string, unknown> = {}, proyecto = 'dashboard_miempresa') => {
+    const response = await ask(app, { ...question(mensaje, proyecto), ...extra });
+    expect(response.status, await response.clone().text()).toBe(200);
+    return (await response.json()) as ChatJson;
+  };
+  const read = (id: string, token = accessToken(1)) =>
+    app.request(`/api/v1/conversaciones/${id}`, { headers: { Authorization: `Bearer ${token}` } });
+  const count = async (status: string) =>
+    (await test.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE project = 'dashboard_miempresa' AND status = $1`, [status]))[0]!.n;
+
+  it('answers a follow-up from the previous turn: "¿y las enviadas?"', async () => {
+    const first = await chat('¿Cuántas órdenes pendientes hay?');
+    const followUp = await chat('¿y las enviadas?', { conversacion_id: first.conversacion_id });
+    expect(followUp.conversacion_id).toBe(first.conversacion_id);
+    expect(followUp).toMatchObject({ fuente: 'database', consulta: 'count_orders', datos: { count: await count('shipped') } });
+
+    const stored = (await (await read(first.conversacion_id)).json()) as Conversation;
+    expect(stored.proyecto).toBe('dashboard_miempresa');
+    expect(stored.mensajes.map((m) => [m.rol, m.contenido])).toEqual([
+      ['user', '¿Cuántas órdenes pendientes hay?'],
+      ['assistant', first.respuesta],
+      ['user', '¿y las enviadas?'],
+      ['assistant', followUp.respuesta],
+    ]);
+  });
+
+  it('starts a new conversation when none is given, and a follow-up alone goes to the model', async () => {
+    const alone = await chat('¿y las enviadas?');
+    expect(alone.fuente).toBe('openai');
+  });
+
+  it('sends the earlier turns to the model', async () => {
+    const first = await chat('Explícame qué es una orden inbound', {}, 'conocimiento_general');
+    const before = model.requests.length;
+    await chat('¿Y una outbound?', { conversacion_id: first.conversacion_id }, 'conocimiento_general');
+    const messages = model.requests[before]!.body.messages!.map((m) => [m.role, m.content]);
+    expect(messages.slice(1)).toEqual([
+      ['user', 'Explícame qué es una orden inbound'],
+      ['assistant', first.respuesta],
+      ['user', '¿Y una outbound?'],
+    ]);
+  });
+
+  it('keeps the question and records the failure when the model fails mid-answer', async () => {
+    const first = await chat('Explícame qué es una orden inbound', {}, 'conocimiento_general');
+    model.mode = 'error500';
+    const failed = await ask(app, { ...question('¿Y una outbound?', 'conocimiento_general'), conversacion_id: first.conversacion_id });
+    expect(failed.status).toBe(502);
+    const stored = (await (await read(first.conversacion_id)).json()) as Conversation;
+    expect(stored.mensajes.at(-2)).toMatchObject({ rol: 'user', contenido: '¿Y una outbound?' });
+    expect(stored.mensajes.at(-1)).toMatchObject({ rol: 'assistant', error: 'urn:chat-api:problem:model-unavailable' });
+  });
+
+  it("keeps other users out: 403 to read or continue someone else's conversation, 404 for an unknown one", async () => {
+    const mine = await chat('¿Cuántas órdenes pendientes hay?');
+    expect((await read(mine.conversacion_id, accessToken(2))).status).toBe(403);
+    const hijack = await ask(app, { ...question('¿y las enviadas?', 'dashboard_miempresa', '2'), conversacion_id: mine.conversacion_id }, { token: accessToken(2) });
+    expect(hijack.status).toBe(403);
+    expect((await read(crypto.randomUUID())).status).toBe(404);
+    expect((await read('not-a-uuid')).status).toBe(400);
+  });
+
+  it('refuses to continue a conversation in another project', async () => {
+    const mine = await chat('¿Cuántas órdenes pendientes hay?');
+    const response = await ask(app, { ...question('¿y las enviadas?', 'tienda_norte'), conversacion_id: mine.conversacion_id });
+    expect(response.status).toBe(400);
+  });
+
+  it('deletes conversations idle for longer than CONVERSATION_RETENTION_DAYS', async () => {
+    const old = await chat('¿Cuántas órdenes pendientes hay?');
+    const later = new Date(Date.now() + 3 * 86_400_000);
+    const future = buildApp(test.db, { CONVERSATION_RETENTION_DAYS: '2' }, { now: () => later });
+    const token = signToken(accessClaims(1, {}, later.getTime()));
+    expect((await ask(future, question('¿Cuántas órdenes hay?'), { token })).status).toBe(200); // triggers the purge
+    expect((await read(old.conversacion_id)).status).toBe(404);
+  });
+});
