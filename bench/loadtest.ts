@@ -4,9 +4,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { LONG_STATEMENT_MS } from '../scripts/cli.js';
 import { freePort } from '../scripts/free-port.js';
+import { runAdminStatement } from '../scripts/pg-admin.js';
 import { mintAccessToken } from '../src/auth/dev-token.js';
 import { migrate } from '../src/db/migrations.js';
 import { createNodePostgresDatabase } from '../src/db/node-postgres.js';
@@ -26,15 +26,7 @@ const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0
 const DB_NAME = `chat_load_${process.pid}`;
 const SECRET = 'loadtest-secret-0123456789abcdef0123456789';
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string) => runAdminStatement(ADMIN_URL, sql);
 
 type Kind = { name: string; share: number; expect: '2xx' | '4xx'; requests: autocannon.Request[] };
 

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { LONG_STATEMENT_MS } from '../scripts/cli.js';
 import { freePort } from '../scripts/free-port.js';
+import { runAdminStatement } from '../scripts/pg-admin.js';
 import { mintAccessToken } from '../src/auth/dev-token.js';
 import { runCatalogueQuery } from '../src/chat/catalogue.js';
 import type { Database, Row } from '../src/db/database.js';
@@ -48,15 +48,7 @@ const databaseUrl = (() => {
   return url.toString();
 })();
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string) => runAdminStatement(ADMIN_URL, sql);
 
 /** 1. A fresh database: schema, projects, ORDERS orders spread evenly over 3 projects × 4 statuses. */
 async function createBenchDatabase(): Promise<void> {

@@ -85,14 +85,19 @@ export function createConversationStore(db: Database, settings: ConversationSett
           history: answered.map((row) => ({ role: row.role, content: row.content })),
           previousCall: lastAnswer?.error === null ? lastAnswer.query_call : null,
         };
-      } else {
-        context = { id: crypto.randomUUID(), history: [], previousCall: null };
-        await db.query('INSERT INTO conversations (id, user_id, project) VALUES ($1, $2, $3)', [context.id, userId, project]);
+        await db.query(
+          `WITH touched AS (UPDATE conversations SET updated_at = now() WHERE id = $1)
+           INSERT INTO messages (conversation_id, role, content) VALUES ($1, 'user', $2)`,
+          [id, question],
+        );
+        return context;
       }
+      // A new conversation and its first question: one statement, one commit.
+      context = { id: crypto.randomUUID(), history: [], previousCall: null };
       await db.query(
-        `WITH touched AS (UPDATE conversations SET updated_at = now() WHERE id = $1)
-         INSERT INTO messages (conversation_id, role, content) VALUES ($1, 'user', $2)`,
-        [context.id, question],
+        `WITH created AS (INSERT INTO conversations (id, user_id, project) VALUES ($1, $3, $4) RETURNING id)
+         INSERT INTO messages (conversation_id, role, content) SELECT id, 'user', $2 FROM created`,
+        [context.id, question, userId, project],
       );
       return context;
     },
