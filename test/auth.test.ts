@@ -1,9 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogEntry } from '../src/app.js';
-import type { Database } from '../src/db/database.js';
 import { ask, buildApp, question, type Settings } from './support/app.js';
-import { createSeededDatabase, createTestDatabase, type TestDatabase } from './support/databases.js';
+import { countingDatabase, createSeededDatabase, createTestDatabase, type TestDatabase } from './support/databases.js';
 import { accessClaims, signToken, TEST_SECRET, unsignedToken } from './support/tokens.js';
 
 /**
@@ -60,19 +59,12 @@ type ProblemJson = Record<string, unknown> & { status: number; request_id?: stri
 
 describe('access tokens on POST /api/v1/chat', () => {
   let test: TestDatabase;
-  let queries = 0;
   let logs: LogEntry[] = [];
   const apps = new Map<string, ReturnType<typeof buildApp>>();
 
   /** The seeded database, counting the statements the app runs on it. */
-  const countingDb: Database = {
-    query: (sql, params) => {
-      queries++;
-      return test.db.query(sql, params);
-    },
-    exec: (script) => test.db.exec(script),
-    close: async () => {},
-  };
+  const counting = countingDatabase(() => test.db);
+  const countingDb = counting.db;
 
   beforeAll(async () => {
     test = await createSeededDatabase('embedded', fixedNow);
@@ -189,9 +181,9 @@ describe('access tokens on POST /api/v1/chat', () => {
     it.each(accepted.map((c) => [c.name, c] as const))('accepts %s', async (_name, { settings = {}, token, scheme = 'Bearer', usuario_id = '1' }) => {
       const value = token();
       expect(value.length).toBeLessThanOrEqual(8192);
-      const before = queries;
+      const before = counting.queries;
       await expectAnswered(await send(settings, `${scheme} ${value}`, usuario_id));
-      expect(queries, 'an accepted token reaches the database').toBeGreaterThan(before);
+      expect(counting.queries, 'an accepted token reaches the database').toBeGreaterThan(before);
     });
   });
 
@@ -330,12 +322,12 @@ describe('access tokens on POST /api/v1/chat', () => {
 
     it.each(refused.map((c) => [c.name, c] as const))('refuses %s', async (_name, { settings = {}, authorization, usuario_id = '1' }) => {
       const header = authorization();
-      const before = queries;
+      const before = counting.queries;
       logs = [];
       const response = await send(settings, header, usuario_id);
       const token = header?.replace(/^\S+\s+/, '');
       await expectUnauthorized(response, token && token.length >= 8 ? token : undefined);
-      expect(queries, 'a refused token must not reach the database').toBe(before);
+      expect(counting.queries, 'a refused token must not reach the database').toBe(before);
       expect(logs.filter((entry) => entry.level === 'error')).toEqual([]);
     });
 

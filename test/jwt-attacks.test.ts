@@ -6,9 +6,8 @@ import type { LogEntry } from '../src/app.js';
 import { findDuplicateKey } from '../src/auth/json-duplicates.js';
 import { createTokenVerifier, TokenRejected } from '../src/auth/simplejwt.js';
 import { ConfigError } from '../src/config.js';
-import type { Database } from '../src/db/database.js';
 import { ask, buildApp, question, type Settings } from './support/app.js';
-import { createSeededDatabase, type TestDatabase } from './support/databases.js';
+import { countingDatabase, createSeededDatabase, type TestDatabase } from './support/databases.js';
 import {
   accessClaims,
   generateKeyPair,
@@ -156,16 +155,9 @@ const mint = (s: Setup, overrides: Claims = {}, header: Record<string, unknown> 
 // ---------------------------------------------------------------------------------------------
 
 let test: TestDatabase;
-let queries = 0;
 let logs: LogEntry[] = [];
-const countingDb: Database = {
-  query: (sql, params) => {
-    queries++;
-    return test.db.query(sql, params);
-  },
-  exec: (script) => test.db.exec(script),
-  close: async () => {},
-};
+const counting = countingDatabase(() => test.db);
+const countingDb = counting.db;
 
 const apps = new Map<string, ReturnType<typeof buildApp>>();
 function appFor(settings: Settings) {
@@ -534,11 +526,11 @@ describe.each(SETUPS.map((s) => [s.title, s] as const))('%s', (_title, setup) =>
     const app = appFor({ ...setup.settings(), ...attack.settings });
     const token = attack.token(setup);
     const authorization = attack.authorization ? attack.authorization(token) : `Bearer ${token}`;
-    const [before, attackerHits] = [queries, hitsTo('/attacker')];
+    const [before, attackerHits] = [counting.queries, hitsTo('/attacker')];
     logs = [];
     const problem = await expectUnauthorized(await send(app, authorization, attack.usuario_id ?? '1'), token);
     expect(problem.detail).not.toBe('signing keys unavailable');
-    expect(queries, 'a refused token must not reach the database').toBe(before);
+    expect(counting.queries, 'a refused token must not reach the database').toBe(before);
     expect(hitsTo('/attacker'), 'nothing named by a token may be fetched').toBe(attackerHits);
     expect(logs.filter((entry) => entry.level === 'error')).toEqual([]);
   });
@@ -612,7 +604,7 @@ describe('JWKS key source (ES256)', () => {
   it('refetches once for an unknown kid, at most once per 30 s, however many unknown kids arrive', async () => {
     const { app } = fresh();
     await expectAnswered(await send(app, `Bearer ${tokenAt()}`));
-    const before = queries;
+    const before = counting.queries;
     // Within 30 s of the last fetch: refused without a refetch.
     await expectUnauthorized(await send(app, `Bearer ${tokenAt(attackerEc, 'unknown-1')}`));
     expect(hitsTo(path)).toBe(1);
@@ -628,7 +620,7 @@ describe('JWKS key source (ES256)', () => {
     advance(5);
     await Promise.all(Array.from({ length: 10 }, (_, i) => send(app, `Bearer ${tokenAt(attackerEc, `burst-${i}`)}`)));
     expect(hitsTo(path)).toBe(3);
-    expect(queries).toBe(before);
+    expect(counting.queries).toBe(before);
     // The known key still works throughout.
     await expectAnswered(await send(app, `Bearer ${tokenAt()}`));
     expect(hitsTo(path)).toBe(3);
@@ -688,10 +680,10 @@ describe('JWKS key source (ES256)', () => {
 
   describe('when the key set cannot be had', () => {
     async function expectKeysUnavailable(app: ReturnType<typeof buildApp>) {
-      const before = queries;
+      const before = counting.queries;
       const problem = await expectUnauthorized(await send(app, `Bearer ${tokenAt()}`));
       expect(problem.detail).toBe('signing keys unavailable');
-      expect(queries).toBe(before);
+      expect(counting.queries).toBe(before);
     }
 
     it('answers 401 "signing keys unavailable", logs it, and retries no sooner than 5 s later (HTTP 500)', async () => {

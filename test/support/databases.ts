@@ -72,3 +72,21 @@ async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T>
     await client.end();
   }
 }
+
+/** Wraps a database to count the statements run on it: proof that a request never reached it. */
+export function countingDatabase(target: () => Database): { db: Database; readonly queries: number } {
+  let queries = 0;
+  return {
+    db: {
+      query: (sql, params) => {
+        queries++;
+        return target().query(sql, params);
+      },
+      exec: (script) => target().exec(script),
+      close: async () => {},
+    },
+    get queries() {
+      return queries;
+    },
+  };
+}
