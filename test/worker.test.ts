@@ -102,6 +102,24 @@ describe.each([neonVariant, hyperdriveVariant])('the API as a Cloudflare Worker:
     expect(await response.json()).toMatchObject({ fuente: 'openai', respuesta: 'Respuesta del modelo a: Explícame qué es una orden inbound' });
   });
 
+  it('streams a model answer as server-sent events, and keeps the conversation', async () => {
+    const response = await fetch(`${base}/api/v1/chat`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${accessToken(1)}`, 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+      body: JSON.stringify({ mensaje: 'Explícame qué es una orden inbound', usuario_id: 1, proyecto: 'conocimiento_general' }),
+    });
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const events = [...(await response.text()).matchAll(/^event: (\w+)\ndata: (.*)$/gm)].map((m) => ({ event: m[1], data: m[2]! }));
+    expect(events.at(-1)?.event, JSON.stringify(events.at(-1))).toBe('answer');
+    expect(events.filter((e) => e.event === 'delta').length).toBeGreaterThan(1);
+    const answer = JSON.parse(events.at(-1)!.data) as { conversacion_id: string; respuesta: string };
+    const stored = await fetch(`${base}/api/v1/conversaciones/${answer.conversacion_id}`, { headers: { Authorization: `Bearer ${accessToken(1)}` } });
+    expect(((await stored.json()) as { mensajes: { contenido: string }[] }).mensajes.map((m) => m.contenido)).toEqual([
+      'Explícame qué es una orden inbound',
+      answer.respuesta,
+    ]);
+  });
+
   it('refuses a bad token with a 401 problem', async () => {
     const response = await chat('¿Cuántas órdenes pendientes hay?', 'dashboard_miempresa', accessToken(1, {}, { secret: 'not-the-secret' }));
     expect(response.status).toBe(401);

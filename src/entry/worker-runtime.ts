@@ -64,12 +64,24 @@ export function createWorker(openDatabase: OpenDatabase) {
         const problem = new ProblemError(500, 'internal', 'the service is misconfigured; see its log');
         return new Response(JSON.stringify(problemBody(problem)), { status: 500, headers: { 'Content-Type': 'application/problem+json' } });
       }
+      let response: Response;
       try {
         const { config, model } = isolate;
-        return await createApp({ config, db, model, rateLimitStore: rateLimitStoreFor(env), log: (entry) => console.log(JSON.stringify(entry)) }).fetch(request);
-      } finally {
+        const log = (entry: Record<string, unknown>) => console.log(JSON.stringify(entry));
+        response = await createApp({ config, db, model, rateLimitStore: rateLimitStoreFor(env), log }).fetch(request);
+      } catch (error) {
         ctx.waitUntil(db.close());
+        throw error;
       }
+      // A streamed answer keeps using the database (it stores the answer at the end): close the
+      // request's pool only once the body has been sent or the client has gone.
+      if (!response.body || !response.headers.get('Content-Type')?.startsWith('text/event-stream')) {
+        ctx.waitUntil(db.close());
+        return response;
+      }
+      const { readable, writable } = new TransformStream();
+      ctx.waitUntil(response.body.pipeTo(writable).catch(() => {}).finally(() => db.close()));
+      return new Response(readable, response);
     },
   };
 }

@@ -170,6 +170,8 @@ export function chatRoutes(deps: ChatRouteDeps) {
             onDelta: (texto) => void stream.writeSSE({ event: 'delta', data: JSON.stringify({ texto }) }),
           });
           await stream.writeSSE({ event: 'answer', data: JSON.stringify(respond(answer)) });
+          // The request's own log line was written when the stream began; this one has the outcome.
+          deps.log({ level: 'info', msg: 'stream finished', request_id: c.get('requestId'), user: user.id, ...c.get('logFields') });
         } catch (error) {
           const problem = error instanceof ProblemError ? error : internalProblem();
           if (!(error instanceof ProblemError)) deps.log({ level: 'error', msg: 'unhandled error', request_id: c.get('requestId'), error: describeError(error) });
