@@ -94,7 +94,7 @@ async function prepareDatabase(url: string): Promise<void> {
 }
 
 async function announce(base: string, secret: string | undefined, config: ReturnType<typeof parseConfig>): Promise<void> {
-  console.log(`\nChat API (Worker, wrangler dev) listening on ${base}\nDocs: ${base}/docs`);
+  console.log(`\nChat API (Worker, wrangler dev) listening on ${base}\nChat page: ${base}/   Docs: ${base}/docs`);
   if (!secret) return;
   const token = await mintAccessToken({ secret, algorithm: config.ALGORITHM, userId: DEMO_USER_ID, userIdClaim: config.JWT_USER_ID_CLAIM });
   console.log(['', ...devTokenInstructions(base, token, DEMO_USER_ID)].join('\n'));

@@ -28,6 +28,8 @@ import type { RateLimitStore } from './ratelimit/store.js';
 import { chatRoutes } from './routes/chat.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
+import { projectRoutes } from './routes/projects.js';
+import { uiRoutes } from './routes/ui.js';
 
 export const BODY_LIMIT_BYTES = 32 * 1024;
 
@@ -45,6 +47,8 @@ export type AppDeps = {
   sqlParser?: SqlParser;
   /** Receives one structured entry per request and one per unexpected error. */
   log?: (entry: LogEntry) => void;
+  /** Development mode only (the entry generated the signing secret): the chat page offers this token. */
+  devToken?: string;
 };
 
 /** Builds the whole API from its dependencies; the same object runs on every runtime. */
@@ -146,10 +150,13 @@ export function createApp(deps: AppDeps) {
     retentionDays: config.CONVERSATION_RETENTION_DAYS,
     now,
   });
+  const authenticated = requireUser(verifyAccessToken);
   app.route(
     '/',
-    chatRoutes({ findProject, answer, conversations, requireUser: requireUser(verifyAccessToken), rateLimiter, logMessages: config.LOG_MESSAGES, log }),
+    chatRoutes({ findProject, answer, conversations, requireUser: authenticated, rateLimiter, logMessages: config.LOG_MESSAGES, log }),
   );
+  app.route('/', projectRoutes({ db, conversations, requireUser: authenticated }));
+  app.route('/', uiRoutes({ devToken: deps.devToken, userIdClaim: config.JWT_USER_ID_CLAIM }));
   app.route('/', healthRoutes(db));
   docsRoutes(app);
 

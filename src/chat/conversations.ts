@@ -146,6 +146,29 @@ export function createConversationStore(db: Database, settings: ConversationSett
         })),
       };
     },
+
+    /** The caller's 50 most recently updated conversations (optionally in one project), newest first. */
+    async list(
+      userId: string,
+      project?: string,
+    ): Promise<{ conversacion_id: string; proyecto: string; titulo: string; actualizado: string }[]> {
+      const rows = await db.query<{ id: string; project: string; title: string | null; updated_at: Date | string }>(
+        `SELECT c.id, c.project, c.updated_at,
+                (SELECT left(m.content, 120) FROM messages m
+                  WHERE m.conversation_id = c.id AND m.role = 'user' ORDER BY m.id LIMIT 1) AS title
+           FROM conversations c
+          WHERE c.user_id = $1 AND ($2::text IS NULL OR c.project = $2::text)
+          ORDER BY c.updated_at DESC, c.created_at DESC
+          LIMIT 50`,
+        [userId, project ?? null],
+      );
+      return rows.map((row) => ({
+        conversacion_id: row.id,
+        proyecto: row.project,
+        titulo: row.title ?? '',
+        actualizado: new Date(row.updated_at).toISOString(),
+      }));
+    },
   };
 }
 

@@ -49,15 +49,19 @@ export async function prepareStandalone(rawEnv: Record<string, string | undefine
     : undefined;
   // PostgreSQL's own parser (WASM) checks model-written SQL for projects that opt in.
   const sqlParser = await (await import('../sql/load-parser.js')).loadSqlParser();
-  const app = createApp({ config, db, log, rateLimitStore, sqlParser });
+  // Development mode only: the token printed below, also offered by the chat page at /.
+  const devToken = devSecret
+    ? await mintAccessToken({ secret: env.JWT_SECRET_KEY!, algorithm: config.ALGORITHM, userId: DEMO_USER_ID, userIdClaim: config.JWT_USER_ID_CLAIM })
+    : undefined;
+  const app = createApp({ config, db, log, rateLimitStore, sqlParser, ...(devToken ? { devToken } : {}) });
 
   async function announce(base: string): Promise<string> {
     const lines = [
       `Chat API listening on ${base} (database: ${kind === 'embedded' ? 'embedded PostgreSQL with demo data' : 'DATABASE_URL'}; model: ${config.OPENAI_API_KEY ? config.OPENAI_MODEL : 'not configured'})`,
-      `Docs: ${base}/docs`,
+      `Chat page: ${base}/   Docs: ${base}/docs`,
     ];
-    if (devSecret) {
-      const token = await mintAccessToken({ secret: env.JWT_SECRET_KEY!, algorithm: config.ALGORITHM, userId: DEMO_USER_ID, userIdClaim: config.JWT_USER_ID_CLAIM });
+    if (devToken) {
+      const token = devToken;
       lines.push(
         '',
         'Development mode: JWT_SECRET_KEY is not set, so an ephemeral secret was generated.',

@@ -24,5 +24,5 @@ export function docsRoutes(app: OpenAPIHono<AppEnv>): void {
     servers: [{ url: new URL(c.req.url).origin, description: 'This server' }],
   }));
   app.get('/docs', swaggerUI({ url: OPENAPI_PATH, title: 'Chat API' }));
-  app.get('/', (c) => c.redirect('/docs'));
+  // '/' is the chat page (src/routes/ui.ts).
 }
