@@ -29,6 +29,9 @@ import { chatRoutes } from './routes/chat.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { projectRoutes } from './routes/projects.js';
+import { documentRoutes } from './routes/documents.js';
+import { createKnowledgeStore } from './knowledge/store.js';
+import { createOpenAIEmbeddingModel, type EmbeddingModel } from './llm/embeddings.js';
 import { uiRoutes } from './routes/ui.js';
 
 export const BODY_LIMIT_BYTES = 32 * 1024;
@@ -43,6 +46,8 @@ export type AppDeps = {
   now?: () => Date;
   /** Where rate-limit counters live (Redis, the Workers binding); default: in this app's memory. */
   rateLimitStore?: RateLimitStore;
+  /** Overrides the embedding model built from the config (OPENAI_EMBEDDING_MODEL); null disables it. */
+  embeddings?: EmbeddingModel | null;
   /** PostgreSQL's parser, for guarded model-written SQL; without it that feature is off. */
   sqlParser?: SqlParser;
   /** Receives one structured entry per request and one per unexpected error. */
@@ -59,7 +64,10 @@ export function createApp(deps: AppDeps) {
 
   const model = deps.model !== undefined ? deps.model : createModel(config);
   const verifyAccessToken = createTokenVerifier(tokenSettingsFrom(config), now, log);
+  const embeddings = deps.embeddings !== undefined ? deps.embeddings : createEmbeddings(config);
+  const knowledge = createKnowledgeStore({ db, embeddings });
   const answer = createAnswerer({
+    knowledge,
     db,
     model,
     now,
@@ -99,7 +107,7 @@ export function createApp(deps: AppDeps) {
       '/api/*',
       cors({
         origin: config.CORS_ORIGINS.includes('*') ? '*' : config.CORS_ORIGINS,
-        allowMethods: ['POST', 'GET', 'OPTIONS'],
+        allowMethods: ['POST', 'GET', 'DELETE', 'OPTIONS'],
         allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
         exposeHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
         maxAge: 600,
@@ -156,6 +164,16 @@ export function createApp(deps: AppDeps) {
     chatRoutes({ findProject, answer, conversations, requireUser: authenticated, rateLimiter, logMessages: config.LOG_MESSAGES, log }),
   );
   app.route('/', projectRoutes({ db, conversations, requireUser: authenticated }));
+  app.route(
+    '/',
+    documentRoutes({
+      store: knowledge,
+      findProject,
+      requireUser: authenticated,
+      adminUserIds: config.DOCUMENT_ADMIN_USER_IDS,
+      adminClaim: config.DOCUMENT_ADMIN_CLAIM,
+    }),
+  );
   app.route('/', uiRoutes({ devToken: deps.devToken, userIdClaim: config.JWT_USER_ID_CLAIM }));
   app.route('/', healthRoutes(db));
   docsRoutes(app);
@@ -181,6 +199,18 @@ export function createApp(deps: AppDeps) {
 }
 
 export type App = ReturnType<typeof createApp>;
+
+/** The embedding model for document search, when both a key and OPENAI_EMBEDDING_MODEL are set. */
+export function createEmbeddings(config: Config): EmbeddingModel | null {
+  if (!config.OPENAI_API_KEY || !config.OPENAI_EMBEDDING_MODEL) return null;
+  return createOpenAIEmbeddingModel({
+    apiKey: config.OPENAI_API_KEY,
+    baseURL: config.OPENAI_BASE_URL,
+    model: config.OPENAI_EMBEDDING_MODEL,
+    timeoutMs: config.OPENAI_TIMEOUT_MS,
+    maxRetries: config.OPENAI_MAX_RETRIES,
+  });
+}
 
 /**
  * The model from the OPENAI_* settings behind a circuit breaker, or null without a key.

@@ -35,6 +35,12 @@ export const configSchema = z.object({
   OPENAI_BASE_URL: optionalText.pipe(z.url().optional()),
   OPENAI_MODEL: optionalText.transform((value) => value ?? 'gpt-4o-mini'),
   OPENAI_TIMEOUT_MS: integer(20_000, 100, 600_000),
+  /** Embedding model for document search (pgvector); unset: documents are searched by full-text search only. */
+  OPENAI_EMBEDDING_MODEL: optionalText,
+  /** Comma-separated user ids who manage every project's documents. */
+  DOCUMENT_ADMIN_USER_IDS: optionalText.transform((value) => (value ? value.split(',').map((id) => id.trim()).filter(Boolean) : [])),
+  /** A token claim that, when exactly `true`, makes its user a document administrator (e.g. is_staff). */
+  DOCUMENT_ADMIN_CLAIM: optionalText.pipe(z.string().regex(/^[A-Za-z_][\w.:-]{0,63}$/, 'must be a claim name (letters, digits, _ . : -)').optional()),
   OPENAI_MAX_RETRIES: integer(1, 0, 5),
   JWT_SECRET_KEY: optionalText,
   ALGORITHM: z

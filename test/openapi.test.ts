@@ -51,7 +51,7 @@ describe('OpenAPI document and Swagger UI', () => {
     expect(request.properties.mensaje).toMatchObject({ type: 'string', minLength: 1, maxLength: 4000 });
     expect(request.properties.proyecto).toMatchObject({ type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' });
     const response = doc.components.schemas.ChatResponse!;
-    expect(response.properties.fuente).toMatchObject({ enum: ['database', 'openai'] });
+    expect(response.properties.fuente).toMatchObject({ enum: ['database', 'openai', 'documentos'] });
     expect(response.required?.sort()).toEqual(['conversacion_id', 'fuente', 'proyecto', 'request_id', 'respuesta']);
   });
 

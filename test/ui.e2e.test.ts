@@ -43,7 +43,14 @@ describe('the chat page in a real browser', () => {
     test = await createSeededDatabase('embedded');
     model = await new FakeOpenAI().start();
     model.chunkDelayMs = 20;
-    const app = buildApp(test.db, { OPENAI_API_KEY: 'sk-local', OPENAI_BASE_URL: model.baseURL, OPENAI_MAX_RETRIES: '0', MODEL_BREAKER_FAILURES: '0' });
+    const app = buildApp(test.db, { OPENAI_API_KEY: 'sk-local', OPENAI_BASE_URL: model.baseURL, OPENAI_MAX_RETRIES: '0', MODEL_BREAKER_FAILURES: '0', DOCUMENT_ADMIN_USER_IDS: '1' });
+    // A project document, so the general question is answered from it, with a citation.
+    const uploaded = await app.request('/api/v1/proyectos/conocimiento_general/documentos', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${accessToken(1)}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ titulo: 'Glosario logístico', tipo: 'text/markdown', contenido: '# Orden inbound\n\nUna orden inbound es la entrada de mercancía al almacén.' }),
+    });
+    expect(uploaded.status).toBe(201);
     await new Promise<void>((resolve) => {
       server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
         base = `http://127.0.0.1:${info.port}`;
@@ -134,6 +141,7 @@ describe('the chat page in a real browser', () => {
     await expect.poll(() => streaming.getAttribute('data-done'), { timeout: 10_000 }).toBe('1');
     expect(await streaming.locator('.text').textContent()).toBe('Respuesta del modelo a: Explícame qué es una orden inbound');
     expect(await streaming.getAttribute('class')).not.toContain('err');
+    expect(await streaming.locator('ol.cites li').first().textContent()).toContain('Glosario logístico');
 
     const desktop = join(shots, 'chat-desktop.png');
     await page.screenshot({ path: desktop, fullPage: true });

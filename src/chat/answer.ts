@@ -1,4 +1,6 @@
 import type { Database } from '../db/database.js';
+import { citationsFor, findPassages, passagesAnswer, systemPromptWithPassages, type Cita } from '../knowledge/answer.js';
+import type { KnowledgeStore } from '../knowledge/store.js';
 import { z } from 'zod';
 import type { ChatMessage, ChatModel, ToolCall, ToolSpec } from '../llm/model.js';
 import { GuardedSqlRefusal, guardedSqlUnsupported, runGuardedSql, type GuardedSqlResult } from '../sql/execute.js';
@@ -20,6 +22,8 @@ export type Answer = (
   /** Model-written SQL that passed the guard: `sql` is the statement that ran. */
   | { fuente: 'database'; respuesta: string; consulta: typeof RUN_SQL; datos: Record<string, unknown>; sql: string }
   | { fuente: 'openai'; respuesta: string }
+  /** From the project's documents: the passages it is based on are in `citas`. */
+  | { fuente: 'documentos'; respuesta: string; citas: Cita[] }
 ) & { metrics: AnswerMetrics };
 
 export type Question = {
@@ -46,6 +50,8 @@ export type AnswererDeps = {
   timeZone: string;
   /** Catalogue answers are reused for this long per (project, query, parameters, language); 0 = off. */
   resultCacheTtlMs?: number;
+  /** The projects' documents; questions of a project with relevant passages are answered from them. */
+  knowledge?: KnowledgeStore | undefined;
   /** Guarded model-written SQL, for projects that opt in; absent where the parser cannot run. */
   guardedSql?: { parser: SqlParser; rowLimit: number; timeoutMs: number } | undefined;
 };
@@ -151,9 +157,15 @@ export function createAnswerer(deps: AnswererDeps) {
     const call = deterministicCall(question, enabled);
     if (call) return fromDatabase(project.slug, call, language, {});
 
-    if (!deps.model) throw new ModelNotConfigured('no language model is configured (set OPENAI_API_KEY)');
+    const retrievalStarted = performance.now();
+    const passages = deps.knowledge ? await findPassages(deps.knowledge, project.slug, question.text, question.signal) : [];
+    const retrievalMs = elapsed(retrievalStarted);
+    if (!deps.model) {
+      if (passages.length > 0) return passagesAnswer(passages, language, { dbMs: retrievalMs });
+      throw new ModelNotConfigured('no language model is configured (set OPENAI_API_KEY)');
+    }
     const messages: ChatMessage[] = [
-      { role: 'system', content: `${project.systemPrompt}\nAnswer in ${language === 'es' ? 'Spanish' : 'English'}.` },
+      { role: 'system', content: `${systemPromptWithPassages(project.systemPrompt, passages)}\nAnswer in ${language === 'es' ? 'Spanish' : 'English'}.` },
       ...(question.history ?? []),
       { role: 'user', content: question.text },
     ];
@@ -169,7 +181,11 @@ export function createAnswerer(deps: AnswererDeps) {
       metrics.modelTokens += reply.usage?.total_tokens ?? 0;
 
       const [toolCall] = reply.toolCalls;
-      if (!toolCall) return { fuente: 'openai', respuesta: reply.text, metrics };
+      if (!toolCall) {
+        return passages.length > 0
+          ? { fuente: 'documentos', respuesta: reply.text, citas: citationsFor(reply.text, passages), metrics: { ...metrics, dbMs: retrievalMs } }
+          : { fuente: 'openai', respuesta: reply.text, metrics };
+      }
       if (sqlEngine && toolCall.name === RUN_SQL) {
         return answerWithGuardedSql(question, messages, reply.text, toolCall, sqlEngine, language, metrics);
       }

@@ -137,6 +137,64 @@ ALTER TABLE projects ADD COLUMN guarded_sql boolean NOT NULL DEFAULT false;
 COMMENT ON COLUMN projects.guarded_sql IS 'opt-in: the model may write one guarded SELECT over this project''s rows';
 `,
   },
+  /*
+   * Knowledge per project (src/knowledge/): uploaded documents, split into passages. Every
+   * passage carries its project, bound to its document's by a composite foreign key, so a
+   * search filters one column and can never mix projects. `tsv` is full-text search in Spanish
+   * (weight A) and English (weight B) at once. `embedding` (pgvector, any dimension) exists only
+   * where the extension is available: the local PostgreSQL 15 has none, the embedded PGlite loads
+   * it from @electric-sql/pglite-pgvector. Without it (or without the right to create it) the
+   * migration still applies and search uses full-text search only.
+   */
+  {
+    id: '0005_documents',
+    sql: `
+CREATE TABLE documents (
+  id uuid PRIMARY KEY,
+  project text NOT NULL REFERENCES projects (slug) ON DELETE CASCADE,
+  title text NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+  media_type text NOT NULL CHECK (media_type IN ('text/markdown', 'text/plain')),
+  size_bytes integer NOT NULL CHECK (size_bytes >= 0),
+  created_by text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (id, project)
+);
+CREATE INDEX documents_project_idx ON documents (project, created_at DESC);
+
+CREATE TABLE document_chunks (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  document_id uuid NOT NULL,
+  project text NOT NULL,
+  position integer NOT NULL CHECK (position >= 0),
+  content text NOT NULL,
+  tsv tsvector GENERATED ALWAYS AS (
+    setweight(to_tsvector('spanish'::regconfig, content), 'A') || setweight(to_tsvector('english'::regconfig, content), 'B')
+  ) STORED,
+  FOREIGN KEY (document_id, project) REFERENCES documents (id, project) ON DELETE CASCADE,
+  UNIQUE (document_id, position)
+);
+CREATE INDEX document_chunks_tsv_idx ON document_chunks USING gin (tsv);
+CREATE INDEX document_chunks_project_idx ON document_chunks (project);
+COMMENT ON COLUMN document_chunks.project IS 'always the document''s project (composite foreign key); every search filters on it';
+
+DO $vector$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector') THEN
+    BEGIN
+      CREATE EXTENSION IF NOT EXISTS vector;
+    EXCEPTION
+      WHEN insufficient_privilege OR duplicate_object OR unique_violation THEN
+        RAISE WARNING 'pgvector not created (%): document search uses full-text search only', SQLERRM;
+    END;
+  END IF;
+  IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector') THEN
+    EXECUTE 'ALTER TABLE document_chunks ADD COLUMN embedding vector';
+    EXECUTE 'COMMENT ON COLUMN document_chunks.embedding IS ''the passage''''s embedding (OPENAI_EMBEDDING_MODEL), NULL when none was configured''';
+  END IF;
+END
+$vector$;
+`,
+  },
 ];
 
 const LOCK_KEY = 727_274_001; // arbitrary, constant: serialises concurrent migrators

@@ -1,9 +1,11 @@
 import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
 import type { Database, Row } from './database.js';
 
 /** Embedded PostgreSQL running in-process: the zero-configuration default. */
 export async function createPgliteDatabase(dataDir?: string): Promise<Database> {
-  const db = await PGlite.create(dataDir);
+  // pgvector is loaded (not created): migration 0005_documents creates it where available.
+  const db = await PGlite.create(dataDir, { extensions: { vector } });
   return {
     async query<T extends Row>(sql: string, params: readonly unknown[] = []) {
       const result = await db.query<T>(sql, [...params]);

@@ -142,6 +142,7 @@ export function chatRoutes(deps: ChatRouteDeps) {
         proyecto: project.slug,
         ...(answer.fuente === 'database' ? { datos: answer.datos, consulta: answer.consulta } : {}),
         ...('sql' in answer ? { sql: answer.sql } : {}),
+        ...(answer.fuente === 'documentos' ? { citas: answer.citas } : {}),
         conversacion_id: conversation.id,
         request_id: c.get('requestId'),
       };

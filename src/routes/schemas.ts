@@ -37,14 +37,27 @@ export const ChatResponseSchema = z
   .object({
     respuesta: z.string().openapi({ description: 'The answer, in the language of the question.' }),
     fuente: z
-      .enum(['database', 'openai'])
-      .openapi({ description: '"database": computed from the project\'s data; "openai": written by the language model.' }),
+      .enum(['database', 'openai', 'documentos'])
+      .openapi({
+        description:
+          '"database": computed from the project\'s data; "openai": written by the language model; "documentos": from the project\'s documents (see `citas`).',
+      }),
     proyecto: z.string(),
     datos: z
       .record(z.string(), z.unknown())
       .optional()
       .openapi({ description: 'Structured result of the database query, e.g. {"count": 8333} or {"rows": [...]}.' }),
     consulta: z.string().optional().openapi({ description: 'Name of the catalogue query that produced the answer.' }),
+    citas: z
+      .array(
+        z.object({
+          documento: z.string().openapi({ description: 'Document id.' }),
+          titulo: z.string(),
+          fragmento: z.string().openapi({ description: 'The cited passage.' }),
+        }),
+      )
+      .optional()
+      .openapi({ description: 'With fuente "documentos": the passages the answer is based on.' }),
     sql: z.string().optional().openapi({ description: 'With consulta "run_sql": the model-written statement that passed the guard and ran.' }),
     conversacion_id: z.string().openapi({ description: 'The conversation this turn belongs to; send it back to continue.' }),
     request_id: z.string(),

@@ -61,14 +61,15 @@ function mark(){for(const b of hist.querySelectorAll("button"))b.dataset.id===co
 function add(who,text){const m=el("div","msg "+who);m.append(el("b",null,who==="user"?"Tú":"Asistente"),el("div","text",text));log.append(m);log.scrollTop=log.scrollHeight;return m}
 function fail(m,detail){m.classList.add("err");m.querySelector(".text").textContent="Error: "+detail}
 function cell(v){return v==null?"":typeof v==="object"?JSON.stringify(v):String(v)}
-function details(m,datos,sql){
+function details(m,datos,sql,citas){
 if(datos&&Array.isArray(datos.rows)){const rows=datos.rows,cols=rows.length?Object.keys(rows[0]):[],t=el("table"),h=el("tr");
 for(const c of cols){const th=el("th",null,c);th.scope="col";h.append(th)}t.append(el("thead"),el("tbody"));t.tHead.append(h);
 for(const r of rows){const tr=el("tr");for(const c of cols)tr.append(el("td",null,cell(r[c])));t.tBodies[0].append(tr)}
 const w=el("div","scroll");w.append(t);m.append(w)}
 else if(datos){const dl=el("dl");for(const[k,v]of Object.entries(datos))if(typeof v!=="object"){const d=el("div");d.append(el("dt",null,k),el("dd",null,cell(v)));dl.append(d)}m.append(dl)}
-if(sql){const p=el("pre");p.append(el("code",null,sql));m.append(p)}}
-function show(m,a){conv=a.conversacion_id;m.querySelector(".text").textContent=a.respuesta;details(m,a.datos,a.sql);
+if(sql){const p=el("pre");p.append(el("code",null,sql));m.append(p)}
+if(citas&&citas.length){const ol=el("ol","cites");ol.setAttribute("aria-label","Fuentes");for(const c of citas){const li=el("li");li.append(el("b",null,c.titulo+": "),el("span",null,c.fragmento.length>200?c.fragmento.slice(0,200)+"…":c.fragmento));ol.append(li)}m.append(ol)}}
+function show(m,a){conv=a.conversacion_id;m.querySelector(".text").textContent=a.respuesta;details(m,a.datos,a.sql,a.citas);
 m.append(el("small",null,a.fuente+(a.consulta?" · "+a.consulta:"")))}
 async function stream(r,m){const reader=r.body.pipeThrough(new TextDecoderStream()).getReader();let buf="",ended=false;
 for(;;){const{value,done}=await reader.read();if(done)break;buf+=value.replace(/\\r/g,"");let i;

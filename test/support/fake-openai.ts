@@ -55,6 +55,7 @@ export class FakeOpenAI {
           return;
         }
         this.requests.push({ path: req.url ?? '', authorization: req.headers.authorization, body });
+        if (req.method === 'POST' && req.url === '/v1/embeddings') return this.embeddings(body, res);
         if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
           res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}');
           return;
@@ -148,6 +149,25 @@ export class FakeOpenAI {
     this.hanging.delete(res);
   }
 
+  /** When true, /v1/embeddings answers 500 (to test the fall-back to full-text search). */
+  embeddingsFail = false;
+
+  /** POST /v1/embeddings: deterministic vectors (fakeEmbedding), one per input, in order. */
+  private embeddings(body: RecordedRequest['body'], res: import('node:http').ServerResponse): void {
+    const json = (status: number, payload: unknown) =>
+      void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+    if (this.embeddingsFail) return json(500, { error: { message: 'embeddings failed', type: 'server_error' } });
+    const input = body.input;
+    const texts = typeof input === 'string' ? [input] : Array.isArray(input) && input.every((t) => typeof t === 'string') ? (input as string[]) : null;
+    if (!texts) return json(400, { error: { message: 'input must be a string or an array of strings', type: 'invalid_request_error' } });
+    json(200, {
+      object: 'list',
+      model: body.model ?? 'unknown',
+      data: texts.map((text, index) => ({ object: 'embedding', index, embedding: fakeEmbedding(text) })),
+      usage: { prompt_tokens: texts.length, total_tokens: texts.length },
+    });
+  }
+
   async stop(): Promise<void> {
     for (const res of this.hanging) {
       this.hanging.delete(res);
@@ -164,4 +184,33 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/** 256 rather than 64: with 64 buckets hash collisions between unrelated words decide rankings. */
+export const FAKE_EMBEDDING_DIMENSIONS = 256;
+
+const FAKE_STOP_WORDS = new Set(
+  ('a an and are as at be by cada como cual cuanto de del do does el en es esa ese esta este explain for from funciona ' +
+    'how i in is it la las lo los me mean means o of on or para por que se significa su the to un una what when work y').split(' '),
+);
+
+/**
+ * A hashed bag of words of fixed dimension: lower-cased, accents removed, stop words dropped,
+ * each word cut to its first 6 letters (a crude stemmer: devolución/devoluciones, return/returns),
+ * hashed (FNV-1a) into one of 256 buckets, then L2-normalised. Texts sharing words get similar
+ * vectors, which is all a retrieval test needs.
+ */
+export function fakeEmbedding(text: string): number[] {
+  const vector = new Array<number>(FAKE_EMBEDDING_DIMENSIONS).fill(0);
+  const words = text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().match(/[a-z0-9]+/g) ?? [];
+  for (const word of words) {
+    if (FAKE_STOP_WORDS.has(word)) continue;
+    const stem = word.slice(0, 6);
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < stem.length; i++) hash = Math.imul(hash ^ stem.charCodeAt(i), 0x01000193) >>> 0;
+    vector[hash % FAKE_EMBEDDING_DIMENSIONS]! += 1;
+  }
+  const norm = Math.hypot(...vector);
+  // No content word at all: the zero vector, similar to nothing.
+  return norm === 0 ? vector : vector.map((x) => x / norm);
 }

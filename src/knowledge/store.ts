@@ -1,0 +1,224 @@
+import type { Database, Transaction } from '../db/database.js';
+import type { EmbeddingModel } from '../llm/embeddings.js';
+import { ModelError } from '../llm/model.js';
+import { chunkText, type MediaType } from './chunk.js';
+
+export type NewDocument = { title: string; mediaType: MediaType; content: string; createdBy: string };
+
+export type DocumentInfo = {
+  id: string;
+  titulo: string;
+  tipo: MediaType;
+  tamano_bytes: number;
+  fragmentos: number;
+  creado_por: string;
+  creado: string;
+};
+
+/** A passage found for a question: always of the project searched. */
+export type Passage = {
+  documentId: string;
+  title: string;
+  position: number;
+  content: string;
+  score: number;
+  /** How it was found. */
+  method: 'vector' | 'fts';
+};
+
+export type SearchOptions = { limit?: number; signal?: AbortSignal | undefined };
+
+export type KnowledgeStore = {
+  add(project: string, document: NewDocument, options?: { signal?: AbortSignal | undefined }): Promise<DocumentInfo>;
+  list(project: string): Promise<DocumentInfo[]>;
+  /** False when the project has no such document. */
+  remove(project: string, id: string): Promise<boolean>;
+  hasDocuments(project: string): Promise<boolean>;
+  search(project: string, question: string, options?: SearchOptions): Promise<Passage[]>;
+  /** Whether passages get embeddings here: an embedding model is configured and pgvector exists. */
+  vectorSearch(): Promise<boolean>;
+};
+
+export type KnowledgeStoreOptions = {
+  db: Database;
+  /** Without it (or without pgvector) search is full-text only. */
+  embeddings?: EmbeddingModel | null | undefined;
+  /** Vector matches below this cosine similarity are ignored (default 0.3). */
+  minSimilarity?: number;
+};
+
+/** Question words used for full-text search; more are ignored. */
+const MAX_QUERY_WORDS = 32;
+const DEFAULT_LIMIT = 4;
+
+/**
+ * Documents and their passages, per project. Every statement binds the project as a
+ * parameter; passages carry their document's project (composite foreign key), so no search
+ * can return another project's text.
+ */
+export function createKnowledgeStore(options: KnowledgeStoreOptions): KnowledgeStore {
+  const { db } = options;
+  const minSimilarity = options.minSimilarity ?? 0.3;
+  let hasEmbeddingColumn: Promise<boolean> | undefined;
+  const embeddingColumn = () =>
+    (hasEmbeddingColumn ??= db
+      .query<{ present: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM information_schema.columns
+                         WHERE table_schema = current_schema() AND table_name = 'document_chunks' AND column_name = 'embedding') AS present`,
+      )
+      .then(([row]) => row?.present === true)
+      .catch((error) => {
+        hasEmbeddingColumn = undefined;
+        throw error;
+      }));
+  const vectorSearch = async () => Boolean(options.embeddings) && (await embeddingColumn());
+
+  const inTransaction = <T>(work: (tx: Transaction) => Promise<T>): Promise<T> =>
+    db.transaction ? db.transaction(work) : work(db);
+
+  async function list(project: string, id?: string): Promise<DocumentInfo[]> {
+    const rows = await db.query<{
+      id: string;
+      title: string;
+      media_type: MediaType;
+      size_bytes: number;
+      chunks: number;
+      created_by: string;
+      created_at: Date | string;
+    }>(
+      `SELECT d.id, d.title, d.media_type, d.size_bytes, d.created_by, d.created_at,
+              (SELECT count(*)::int FROM document_chunks c WHERE c.document_id = d.id AND c.project = d.project) AS chunks
+         FROM documents d
+        WHERE d.project = $1 AND ($2::uuid IS NULL OR d.id = $2::uuid)
+        ORDER BY d.created_at DESC, d.title`,
+      [project, id ?? null],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      titulo: row.title,
+      tipo: row.media_type,
+      tamano_bytes: Number(row.size_bytes),
+      fragmentos: Number(row.chunks),
+      creado_por: row.created_by,
+      creado: new Date(row.created_at).toISOString(),
+    }));
+  }
+
+  async function searchFts(project: string, question: string, limit: number): Promise<Passage[]> {
+    const words = queryWords(question);
+    if (words.length === 0) return [];
+    // Each word as websearch_to_tsquery in Spanish OR English; words that either language
+    // treats as a stop word ("the", "es", "what", "de") are dropped, so that the other
+    // language's index does not match them everywhere. Words are OR-ed: a question rarely
+    // uses every word of its answer.
+    const rows = await db.query<{ document_id: string; title: string; position: number; content: string; score: number }>(
+      `WITH words AS (
+         SELECT websearch_to_tsquery('spanish', w) AS es, websearch_to_tsquery('english', w) AS en
+           FROM unnest($2::text[]) AS w
+       ), q AS (
+         SELECT string_agg('(' || (es || en)::text || ')', ' | ')::tsquery AS query
+           FROM words WHERE numnode(es) > 0 AND numnode(en) > 0
+       )
+       SELECT c.document_id, d.title, c.position, c.content, ts_rank_cd(c.tsv, q.query)::float8 AS score
+         FROM q, document_chunks c
+         JOIN documents d ON d.id = c.document_id AND d.project = c.project
+        WHERE q.query IS NOT NULL AND c.project = $1 AND c.tsv @@ q.query
+        ORDER BY score DESC, d.created_at, c.document_id, c.position
+        LIMIT $3`,
+      [project, words, limit],
+    );
+    return rows.map((row) => ({ ...passageOf(row), method: 'fts' as const }));
+  }
+
+  async function searchVector(project: string, vector: number[], limit: number): Promise<Passage[]> {
+    const rows = await db.query<{ document_id: string; title: string; position: number; content: string; score: number }>(
+      `SELECT c.document_id, d.title, c.position, c.content, (1 - (c.embedding <=> $2::vector))::float8 AS score
+         FROM document_chunks c
+         JOIN documents d ON d.id = c.document_id AND d.project = c.project
+        WHERE c.project = $1 AND c.embedding IS NOT NULL AND vector_dims(c.embedding) = $3
+        ORDER BY c.embedding <=> $2::vector, c.document_id, c.position
+        LIMIT $4`,
+      [project, vectorLiteral(vector), vector.length, limit],
+    );
+    return rows.map((row) => ({ ...passageOf(row), method: 'vector' as const })).filter((p) => p.score >= minSimilarity);
+  }
+
+  return {
+    vectorSearch,
+
+    async add(project, document, { signal } = {}) {
+      const passages = chunkText(document.content, document.mediaType);
+      if (passages.length === 0) throw new Error('the document has no text');
+      // Embeddings first: a network call does not belong inside a transaction.
+      const vectors = (await vectorSearch()) ? await options.embeddings!.embed(passages.map((p) => `${document.title}\n${p}`), { signal }) : null;
+      const id = crypto.randomUUID();
+      await inTransaction(async (tx) => {
+        await tx.query(
+          `INSERT INTO documents (id, project, title, media_type, size_bytes, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
+          [id, project, document.title, document.mediaType, new TextEncoder().encode(document.content).length, document.createdBy],
+        );
+        const positions = passages.map((_, index) => index);
+        if (vectors) {
+          await tx.query(
+            `INSERT INTO document_chunks (document_id, project, position, content, embedding)
+             SELECT $1, $2, p, c, e::vector FROM unnest($3::int[], $4::text[], $5::text[]) AS t(p, c, e)`,
+            [id, project, positions, passages, vectors.map(vectorLiteral)],
+          );
+        } else {
+          await tx.query(
+            `INSERT INTO document_chunks (document_id, project, position, content)
+             SELECT $1, $2, p, c FROM unnest($3::int[], $4::text[]) AS t(p, c)`,
+            [id, project, positions, passages],
+          );
+        }
+      });
+      const [info] = await list(project, id);
+      return info!;
+    },
+
+    list: (project) => list(project),
+
+    async remove(project, id) {
+      const rows = await db.query('DELETE FROM documents WHERE project = $1 AND id = $2 RETURNING id', [project, id]);
+      return rows.length > 0;
+    },
+
+    async hasDocuments(project) {
+      const rows = await db.query('SELECT 1 FROM documents WHERE project = $1 LIMIT 1', [project]);
+      return rows.length > 0;
+    },
+
+    async search(project, question, { limit = DEFAULT_LIMIT, signal } = {}) {
+      const bounded = Math.max(1, Math.min(20, Math.trunc(limit)));
+      if (await vectorSearch()) {
+        let vector: number[] | undefined;
+        try {
+          [vector] = await options.embeddings!.embed([question], { signal });
+        } catch (error) {
+          // A failing embedding provider degrades to full-text search; a cancelled request does not.
+          if (!(error instanceof ModelError)) throw error;
+        }
+        if (vector) {
+          const found = await searchVector(project, vector, bounded);
+          if (found.length > 0) return found;
+        }
+      }
+      return searchFts(project, question, bounded);
+    },
+  };
+}
+
+/** Lower-cased words of the question (letters, digits, inner "-" and "_"), at most MAX_QUERY_WORDS. */
+export function queryWords(question: string): string[] {
+  const words = question.toLowerCase().match(/[\p{L}\p{N}]+(?:[-_][\p{L}\p{N}]+)*/gu) ?? [];
+  return [...new Set(words)].slice(0, MAX_QUERY_WORDS);
+}
+
+function passageOf(row: { document_id: string; title: string; position: number; content: string; score: number }) {
+  return { documentId: row.document_id, title: row.title, position: Number(row.position), content: row.content, score: Number(row.score) };
+}
+
+function vectorLiteral(vector: readonly number[]): string {
+  if (vector.some((x) => !Number.isFinite(x))) throw new ModelError('upstream', 'the embedding model returned a non-numeric vector');
+  return `[${vector.join(',')}]`;
+}
