@@ -62,45 +62,54 @@ export function createConversationStore(db: Database, settings: ConversationSett
     return { project: row.project };
   }
 
-  return {
-    /** Continues the caller's conversation (or starts one) and stores the question. */
-    async begin(question: string, userId: string, project: string, id?: string): Promise<ConversationContext> {
-      await purgeExpired();
-      let context: ConversationContext;
-      if (id) {
-        const conversation = await owned(id, userId);
-        if (conversation.project !== project) {
-          throw new ProblemError(400, 'invalid-request', `conversacion_id belongs to project "${conversation.project}"`);
-        }
-        const rows = await db.query<MessageRow>(
-          `SELECT role, content, fuente, consulta, datos, query_call, error, created_at FROM (
-             SELECT * FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2
-           ) AS recent ORDER BY id`,
-          [id, settings.historyTurns * 2],
-        );
-        const answered = rows.filter((row) => row.error === null);
-        const lastAnswer = [...rows].reverse().find((row) => row.role === 'assistant');
-        context = {
-          id,
-          history: answered.map((row) => ({ role: row.role, content: row.content })),
-          previousCall: lastAnswer?.error === null ? lastAnswer.query_call : null,
-        };
-        await db.query(
-          `WITH touched AS (UPDATE conversations SET updated_at = now() WHERE id = $1)
-           INSERT INTO messages (conversation_id, role, content) VALUES ($1, 'user', $2)`,
-          [id, question],
-        );
-        return context;
-      }
-      // A new conversation and its first question: one statement, one commit.
-      context = { id: crypto.randomUUID(), history: [], previousCall: null };
-      await db.query(
+  function startNew(question: string, userId: string, project: string): { context: ConversationContext; stored: Promise<void> } {
+    const context: ConversationContext = { id: crypto.randomUUID(), history: [], previousCall: null };
+    // A new conversation and its first question: one statement, one commit.
+    const stored = purgeExpired().then(() =>
+      db.query(
         `WITH created AS (INSERT INTO conversations (id, user_id, project) VALUES ($1, $3, $4) RETURNING id)
          INSERT INTO messages (conversation_id, role, content) SELECT id, 'user', $2 FROM created`,
         [context.id, question, userId, project],
+      ),
+    );
+    return { context, stored: stored.then(() => undefined) };
+  }
+
+  return {
+    /** Continues one of the caller's conversations in this project and stores the question. */
+    async resume(question: string, userId: string, project: string, id: string): Promise<ConversationContext> {
+      await purgeExpired();
+      const conversation = await owned(id, userId);
+      if (conversation.project !== project) {
+        throw new ProblemError(400, 'invalid-request', `conversacion_id belongs to project "${conversation.project}"`);
+      }
+      const rows = await db.query<MessageRow>(
+        `SELECT role, content, fuente, consulta, datos, query_call, error, created_at FROM (
+           SELECT * FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2
+         ) AS recent ORDER BY id`,
+        [id, settings.historyTurns * 2],
+      );
+      const answered = rows.filter((row) => row.error === null);
+      const lastAnswer = [...rows].reverse().find((row) => row.role === 'assistant');
+      const context: ConversationContext = {
+        id,
+        history: answered.map((row) => ({ role: row.role, content: row.content })),
+        previousCall: lastAnswer?.error === null ? lastAnswer.query_call : null,
+      };
+      await db.query(
+        `WITH touched AS (UPDATE conversations SET updated_at = now() WHERE id = $1)
+         INSERT INTO messages (conversation_id, role, content) VALUES ($1, 'user', $2)`,
+        [id, question],
       );
       return context;
     },
+
+    /**
+     * Starts a new conversation without waiting for its first question to be written: the
+     * caller answers meanwhile and awaits `stored` before recording the answer (or the
+     * failure), so the question is always stored first and nothing is lost.
+     */
+    startNew,
 
     async recordAnswer(
       id: string,

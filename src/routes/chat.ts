@@ -117,8 +117,12 @@ export function chatRoutes(deps: ChatRouteDeps) {
     // Per project: only requests that may use it count, so no one can spend another project's quota.
     await deps.rateLimiter.enforce(c, { project: project.slug });
 
-    // The question is stored before answering, so a failure mid-answer loses nothing.
-    const conversation = await withDatabase(() => deps.conversations.begin(body.mensaje, user.id, project.slug, body.conversacion_id));
+    // The question is stored before the answer (or the failure) is, so nothing is lost. A new
+    // conversation's first question is written while the answer is being worked out.
+    const { context: conversation, stored } = body.conversacion_id
+      ? { context: await withDatabase(() => deps.conversations.resume(body.mensaje, user.id, project.slug, body.conversacion_id!)), stored: Promise.resolve() }
+      : deps.conversations.startNew(body.mensaje, user.id, project.slug);
+    stored.catch(() => {}); // awaited below; this only keeps an early failure from being unhandled
     const question: Question = {
       text: body.mensaje,
       project,
@@ -150,11 +154,16 @@ export function chatRoutes(deps: ChatRouteDeps) {
     const answerRecorded = async (q: Question): Promise<Answer> => {
       try {
         const answer = await answerOrProblem(() => deps.answer(q));
-        await withDatabase(() => deps.conversations.recordAnswer(conversation.id, answer));
+        await withDatabase(async () => {
+          await stored;
+          await deps.conversations.recordAnswer(conversation.id, answer);
+        });
         return answer;
       } catch (error) {
         const code = error instanceof ProblemError ? error.code : 'internal';
-        await deps.conversations.recordFailure(conversation.id, `urn:chat-api:problem:${code}`).catch(() => {});
+        await stored
+          .then(() => deps.conversations.recordFailure(conversation.id, `urn:chat-api:problem:${code}`))
+          .catch(() => {});
         throw error;
       }
     };
