@@ -7,7 +7,6 @@ import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { ZodError } from 'zod';
 import type { AppEnv } from './app-env.js';
 import { requireUser } from './auth/middleware.js';
 import { createTokenVerifier } from './auth/simplejwt.js';
@@ -22,10 +21,12 @@ import type { ChatModel } from './llm/model.js';
 import type { SqlParser } from './sql/parser.js';
 import { withCircuitBreaker } from './llm/circuit-breaker.js';
 import { createOpenAIChatModel } from './llm/openai.js';
+import type { OpenAIModelOptions } from './llm/openai-client.js';
 import { createMemoryRateLimitStore } from './ratelimit/memory.js';
 import { createRateLimiter } from './ratelimit/middleware.js';
 import type { RateLimitStore } from './ratelimit/store.js';
 import { chatRoutes } from './routes/chat.js';
+import { invalidRequest } from './routes/problems.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { projectRoutes } from './routes/projects.js';
@@ -81,7 +82,7 @@ export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({
     strict: false, // /api/v1/chat and /api/v1/chat/ are the same route
     defaultHook: (result) => {
-      if (!result.success) throw invalidRequest(result.error);
+      if (!result.success) throw invalidRequest(result.error.issues);
     },
   });
 
@@ -203,13 +204,12 @@ export type App = ReturnType<typeof createApp>;
 /** The embedding model for document search, when both a key and OPENAI_EMBEDDING_MODEL are set. */
 export function createEmbeddings(config: Config): EmbeddingModel | null {
   if (!config.OPENAI_API_KEY || !config.OPENAI_EMBEDDING_MODEL) return null;
-  return createOpenAIEmbeddingModel({
-    apiKey: config.OPENAI_API_KEY,
-    baseURL: config.OPENAI_BASE_URL,
-    model: config.OPENAI_EMBEDDING_MODEL,
-    timeoutMs: config.OPENAI_TIMEOUT_MS,
-    maxRetries: config.OPENAI_MAX_RETRIES,
-  });
+  return createOpenAIEmbeddingModel(openAIOptions(config, config.OPENAI_API_KEY, config.OPENAI_EMBEDDING_MODEL));
+}
+
+/** One model on the configured OpenAI-compatible server. */
+function openAIOptions(config: Config, apiKey: string, model: string): OpenAIModelOptions {
+  return { apiKey, baseURL: config.OPENAI_BASE_URL, model, timeoutMs: config.OPENAI_TIMEOUT_MS, maxRetries: config.OPENAI_MAX_RETRIES };
 }
 
 /**
@@ -219,13 +219,7 @@ export function createEmbeddings(config: Config): EmbeddingModel | null {
  */
 export function createModel(config: Config): ChatModel | null {
   if (!config.OPENAI_API_KEY) return null;
-  const model = createOpenAIChatModel({
-    apiKey: config.OPENAI_API_KEY,
-    baseURL: config.OPENAI_BASE_URL,
-    model: config.OPENAI_MODEL,
-    timeoutMs: config.OPENAI_TIMEOUT_MS,
-    maxRetries: config.OPENAI_MAX_RETRIES,
-  });
+  const model = createOpenAIChatModel(openAIOptions(config, config.OPENAI_API_KEY, config.OPENAI_MODEL));
   return config.MODEL_BREAKER_FAILURES > 0
     ? withCircuitBreaker(model, { failures: config.MODEL_BREAKER_FAILURES, cooldownMs: config.MODEL_BREAKER_COOLDOWN_MS })
     : model;
@@ -270,11 +264,3 @@ function isJsonContentType(value: string | undefined): boolean {
   return value !== undefined && /^application\/(?:[\w.-]+\+)?json\s*(?:;.*)?$/i.test(value.trim());
 }
 
-function invalidRequest(error: ZodError): ProblemError {
-  const errors = error.issues.map((issue) => ({
-    path: issue.path.length > 0 ? issue.path.join('.') : '(body)',
-    message: issue.message,
-  }));
-  const detail = errors.map((e) => `${e.path}: ${e.message}`).join('; ');
-  return new ProblemError(400, 'invalid-request', detail, { errors });
-}

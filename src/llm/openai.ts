@@ -1,29 +1,13 @@
-import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { ModelError, type ChatMessage, type ChatModel } from './model.js';
-
-export type OpenAIModelOptions = {
-  apiKey: string;
-  baseURL?: string | undefined;
-  model: string;
-  timeoutMs: number;
-  maxRetries: number;
-  fetch?: typeof fetch;
-};
+import { createOpenAIClient, toModelError, type OpenAIModelOptions } from './openai-client.js';
 
 /**
  * A ChatModel over the official `openai` SDK. Works with any OpenAI-compatible server
- * (Ollama, vLLM, …) through `baseURL`. Settings are passed explicitly: the SDK's own
- * environment lookup only sees process.env, which Workers do not have.
+ * (Ollama, vLLM, …) through `baseURL`.
  */
 export function createOpenAIChatModel(options: OpenAIModelOptions): ChatModel {
-  const client = new OpenAI({
-    apiKey: options.apiKey,
-    baseURL: options.baseURL,
-    timeout: options.timeoutMs,
-    maxRetries: options.maxRetries,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+  const client = createOpenAIClient(options);
   return {
     async complete(messages, { signal, tools, onDelta } = {}) {
       const params = {
@@ -65,7 +49,7 @@ export function createOpenAIChatModel(options: OpenAIModelOptions): ChatModel {
             : {}),
         };
       } catch (error) {
-        throw toModelError(error);
+        throw toModelError(error, { model: 'the model', provider: 'the model provider' });
       }
     },
   };
@@ -92,31 +76,4 @@ function toOpenAIMessage(message: ChatMessage): ChatCompletionMessageParam {
     default:
       return { role: message.role, content: message.content };
   }
-}
-
-function toModelError(error: unknown): unknown {
-  // Our own abort (client gone, request deadline) is not the provider's failure.
-  if (error instanceof ModelError || error instanceof APIUserAbortError) return error;
-  if (error instanceof APIConnectionTimeoutError) {
-    return new ModelError('timeout', 'the model did not answer in time', undefined, { cause: error });
-  }
-  if (error instanceof APIError) {
-    if (error.status === 429) {
-      return new ModelError('rate_limited', 'the model provider is rate limiting requests', retryAfter(error.headers), {
-        cause: error,
-      });
-    }
-    const status = error.status === undefined ? 'no response' : `HTTP ${error.status}`;
-    return new ModelError('upstream', `the model provider failed (${status})`, undefined, { cause: error });
-  }
-  return error;
-}
-
-function retryAfter(headers: Headers | undefined): number | undefined {
-  const value = headers?.get('retry-after');
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }

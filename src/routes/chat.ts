@@ -1,23 +1,18 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { AuthVariables } from '../auth/middleware.js';
 import { ModelNotConfigured, type Answer, type Question } from '../chat/answer.js';
 import type { ConversationStore } from '../chat/conversations.js';
 import { mayUse, type Project } from '../chat/projects.js';
-import { DatabaseUnavailableError } from '../db/database.js';
 import { describeError, internalProblem, problemBody, ProblemError } from '../errors.js';
 import { ModelError } from '../llm/model.js';
 import type { RateLimiter } from '../ratelimit/middleware.js';
 import type { AppEnv } from '../app-env.js';
-import { ChatRequestSchema, ChatResponseSchema, ConversationSchema, ProblemSchema } from './schemas.js';
+import { problem, withDatabase, type RouteMiddleware } from './problems.js';
+import { ChatRequestSchema, ChatResponseSchema, ConversationSchema } from './schemas.js';
 
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-});
 
-type RouteMiddleware = MiddlewareHandler<{ Variables: AuthVariables }>;
 
 const chatRoute = (requireUser: RouteMiddleware, limitPerUser: RouteMiddleware) =>
   createRoute({
@@ -88,7 +83,7 @@ export type ChatRouteDeps = {
   findProject: (slug: string) => Promise<Project | null>;
   answer: (question: Question) => Promise<Answer>;
   conversations: ConversationStore;
-  requireUser: MiddlewareHandler<{ Variables: AuthVariables }>;
+  requireUser: RouteMiddleware;
   /** Per-user limit as route middleware, per-project limit once the user may use the project. */
   rateLimiter: RateLimiter;
   /** Put the question text in the log line (LOG_MESSAGES). */
@@ -221,22 +216,7 @@ function wantsEventStream(c: Context): boolean {
   return /\btext\/event-stream\b/i.test(c.req.header('Accept') ?? '');
 }
 
-async function withDatabase<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof DatabaseUnavailableError) throw databaseProblem(error);
-    throw error;
-  }
-}
 
-export function databaseProblem(error: DatabaseUnavailableError): ProblemError {
-  return error.kind === 'timeout'
-    ? new ProblemError(504, 'database-timeout', 'the database did not answer in time')
-    : new ProblemError(503, 'database-unavailable', 'the database is unavailable; try again shortly', {
-        headers: { 'Retry-After': '5' },
-      });
-}
 
 /** Maps the answering failures a client can act on to problem answers. */
 async function answerOrProblem(work: () => Promise<Answer>): Promise<Answer> {

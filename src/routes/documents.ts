@@ -1,28 +1,20 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../app-env.js';
-import type { AuthVariables } from '../auth/middleware.js';
 import type { VerifiedUser } from '../auth/simplejwt.js';
 import type { Project } from '../chat/projects.js';
-import { DatabaseUnavailableError } from '../db/database.js';
 import { ProblemError } from '../errors.js';
 import type { KnowledgeStore } from '../knowledge/store.js';
 import { ModelError } from '../llm/model.js';
-import { databaseProblem } from './chat.js';
-import { PROJECT_SLUG, ProblemSchema } from './schemas.js';
+import { invalidRequest, problem, withDatabase, type RouteMiddleware } from './problems.js';
+import { PROJECT_SLUG, UNSTORABLE_TEXT } from './schemas.js';
 
 /** Characters of `contenido`; the whole JSON body is also limited to 32 KiB (UTF-8 bytes, → 413). */
 export const MAX_DOCUMENT_CHARS = 30_000;
 export const MAX_TITLE_CHARS = 200;
 
-const UNSTORABLE_TEXT = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\u0000/;
 /** Control characters other than tab, line feed and carriage return: a binary file, not text. */
 const BINARY = /[\u0001-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-});
 
 const text = (max: number, what: string) =>
   z
@@ -67,7 +59,6 @@ const documentParam = projectParam.extend({
   id: z.uuid('must be a document id').openapi({ param: { name: 'id', in: 'path' } }),
 });
 
-type RouteMiddleware = MiddlewareHandler<{ Variables: AuthVariables }>;
 
 const common = {
   401: problem('Missing, invalid or expired access token'),
@@ -206,16 +197,4 @@ export function documentRoutes(deps: DocumentRouteDeps) {
   return app;
 }
 
-function invalidRequest(issues: readonly { path: PropertyKey[]; message: string }[]): ProblemError {
-  const errors = issues.map((issue) => ({ path: issue.path.length > 0 ? issue.path.map(String).join('.') : '(body)', message: issue.message }));
-  return new ProblemError(400, 'invalid-request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
-}
 
-async function withDatabase<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof DatabaseUnavailableError) throw databaseProblem(error);
-    throw error;
-  }
-}

@@ -1,16 +1,10 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../app-env.js';
-import type { AuthVariables } from '../auth/middleware.js';
 import type { ConversationStore } from '../chat/conversations.js';
-import { DatabaseUnavailableError, type Database } from '../db/database.js';
-import { databaseProblem } from './chat.js';
-import { PROJECT_SLUG, ProblemSchema } from './schemas.js';
+import type { Database } from '../db/database.js';
+import { problem, withDatabase, type RouteMiddleware } from './problems.js';
+import { PROJECT_SLUG } from './schemas.js';
 
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-});
 
 export const ProjectListSchema = z
   .array(
@@ -32,7 +26,6 @@ export const ConversationListSchema = z
   )
   .openapi('ConversationList');
 
-type RouteMiddleware = MiddlewareHandler<{ Variables: AuthVariables }>;
 
 const projectsRoute = (requireUser: RouteMiddleware) =>
   createRoute({
@@ -88,11 +81,3 @@ export function projectRoutes(deps: ProjectRouteDeps) {
   return app;
 }
 
-async function withDatabase<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof DatabaseUnavailableError) throw databaseProblem(error);
-    throw error;
-  }
-}

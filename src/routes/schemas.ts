@@ -1,7 +1,8 @@
 import { z } from '@hono/zod-openapi';
 
 export const PROJECT_SLUG = /^[A-Za-z0-9_-]{1,64}$/;
-const UNSTORABLE_TEXT = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\u0000/;
+/** Text PostgreSQL cannot store: NUL, or an unpaired UTF-16 surrogate. */
+export const UNSTORABLE_TEXT = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\u0000/;
 
 export const ChatRequestSchema = z
   .object({
