@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogEntry } from '../src/app.js';
 import { ask, buildApp, question, type Settings } from './support/app.js';
 import { countingDatabase, createSeededDatabase, createTestDatabase, type TestDatabase } from './support/databases.js';
+import { expectUnauthorized } from './support/problems.js';
 import { accessClaims, signToken, TEST_SECRET, unsignedToken } from './support/tokens.js';
 
 /**
@@ -55,7 +56,6 @@ function tamper(token: string, change: (payload: Claims) => Claims): string {
 }
 
 type ChatJson = { respuesta: string; fuente: string; proyecto: string; datos?: { count?: number }; consulta?: string };
-type ProblemJson = Record<string, unknown> & { status: number; request_id?: string };
 
 describe('access tokens on POST /api/v1/chat', () => {
   let test: TestDatabase;
@@ -99,30 +99,6 @@ describe('access tokens on POST /api/v1/chat', () => {
     expect(body.fuente).toBe('database');
     expect(body.consulta).toBe('count_orders');
     expect(body.datos?.count).toBeGreaterThan(0);
-  }
-
-  /** A 401 problem with a Bearer challenge, a request id, no stack and no trace of the token. */
-  async function expectUnauthorized(response: Response, token?: string) {
-    const text = await response.text();
-    expect(response.status, text).toBe(401);
-    expect(response.headers.get('content-type')).toBe('application/problem+json');
-    const challenge = response.headers.get('www-authenticate') ?? '';
-    expect(challenge).toMatch(/^Bearer(\s|$)/);
-    const body = JSON.parse(text) as ProblemJson;
-    expect(body).toMatchObject({ type: 'urn:chat-api:problem:unauthorized', title: 'Unauthorized', status: 401 });
-    expect(body.request_id).toEqual(expect.any(String));
-    expect(body.request_id).not.toBe('');
-    expect(body.request_id).toBe(response.headers.get('x-request-id'));
-    expect(body).not.toHaveProperty('stack');
-    expect(text).not.toMatch(/\bat .+:\d+:\d+/); // no stack frames anywhere
-    if (token) {
-      // Neither the token nor any of its longer segments is echoed in the body or the challenge.
-      for (const piece of [token, ...token.split('.')].filter((p) => p.length >= 8)) {
-        expect(text).not.toContain(piece);
-        expect(challenge).not.toContain(piece);
-      }
-    }
-    return { body, challenge };
   }
 
   describe('accepted tokens', () => {

@@ -7,6 +7,7 @@ import { findDuplicateKey } from '../src/auth/json-duplicates.js';
 import { createTokenVerifier, TokenRejected } from '../src/auth/simplejwt.js';
 import { ConfigError } from '../src/config.js';
 import { ask, buildApp, question, type Settings } from './support/app.js';
+import { expectUnauthorized } from './support/problems.js';
 import { countingDatabase, createSeededDatabase, type TestDatabase } from './support/databases.js';
 import {
   accessClaims,
@@ -39,7 +40,6 @@ const AUDIENCE = 'chat-api';
 const ISSUER = 'https://auth.miempresa.example';
 
 type Claims = Record<string, unknown>;
-type ProblemJson = { status: number; detail: string; type: string; request_id: string };
 
 const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
 /** A JWS over exact segment texts (any encoding), signed over exactly those characters. */
@@ -177,23 +177,6 @@ async function expectAnswered(response: Response) {
   const text = await response.text();
   expect(response.status, text).toBe(200);
   expect(JSON.parse(text)).toMatchObject({ fuente: 'database', consulta: 'count_orders' });
-}
-
-/** A clean 401 problem with a Bearer challenge that echoes nothing of the token. */
-async function expectUnauthorized(response: Response, token?: string): Promise<ProblemJson> {
-  const text = await response.text();
-  expect(response.status, text).toBe(401);
-  expect(response.headers.get('content-type')).toBe('application/problem+json');
-  const challenge = response.headers.get('www-authenticate') ?? '';
-  expect(challenge).toMatch(/^Bearer(\s|$)/);
-  const body = JSON.parse(text) as ProblemJson;
-  expect(body).toMatchObject({ type: 'urn:chat-api:problem:unauthorized', status: 401 });
-  expect(text).not.toMatch(/\bat .+:\d+:\d+/);
-  for (const piece of token ? [token, ...token.split('.')].filter((p) => p.length >= 8) : []) {
-    expect(text).not.toContain(piece);
-    expect(challenge).not.toContain(piece);
-  }
-  return body;
 }
 
 beforeAll(async () => {
@@ -528,7 +511,7 @@ describe.each(SETUPS.map((s) => [s.title, s] as const))('%s', (_title, setup) =>
     const authorization = attack.authorization ? attack.authorization(token) : `Bearer ${token}`;
     const [before, attackerHits] = [counting.queries, hitsTo('/attacker')];
     logs = [];
-    const problem = await expectUnauthorized(await send(app, authorization, attack.usuario_id ?? '1'), token);
+    const { body: problem } = await expectUnauthorized(await send(app, authorization, attack.usuario_id ?? '1'), token);
     expect(problem.detail).not.toBe('signing keys unavailable');
     expect(counting.queries, 'a refused token must not reach the database').toBe(before);
     expect(hitsTo('/attacker'), 'nothing named by a token may be fetched').toBe(attackerHits);
@@ -681,7 +664,7 @@ describe('JWKS key source (ES256)', () => {
   describe('when the key set cannot be had', () => {
     async function expectKeysUnavailable(app: ReturnType<typeof buildApp>) {
       const before = counting.queries;
-      const problem = await expectUnauthorized(await send(app, `Bearer ${tokenAt()}`));
+      const { body: problem } = await expectUnauthorized(await send(app, `Bearer ${tokenAt()}`));
       expect(problem.detail).toBe('signing keys unavailable');
       expect(counting.queries).toBe(before);
     }
