@@ -1,5 +1,10 @@
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ConfigError } from './config.js';
+import { DatabaseUnavailableError } from './db/database.js';
+import { ModelError } from './llm/model.js';
+import { ForbiddenError, InvalidInputError, ModelNotConfigured, NotFoundError } from './services/errors.js';
 
 /** RFC 9457 problem details, the one error format of the API. */
 export type Problem = {
@@ -84,6 +89,70 @@ export function problemBody(error: ProblemError, instance?: string, requestId?: 
 /** The answer for a bug: nothing about it leaves the server but the request id. */
 export function internalProblem(): ProblemError {
   return new ProblemError(500, 'internal', 'an unexpected error occurred; quote the request id when reporting it');
+}
+
+/**
+ * The one place errors become HTTP answers: domain, database, model and framework errors map
+ * to their documented problems; anything else is a bug (500, `internal`), which the caller
+ * logs (see `isUnexpected`).
+ */
+export function toProblem(error: unknown): ProblemError {
+  if (error instanceof ProblemError) return error;
+  if (error instanceof NotFoundError) return new ProblemError(404, error.what === 'project' ? 'project-not-found' : 'not-found', error.message);
+  if (error instanceof ForbiddenError) return new ProblemError(403, 'forbidden', error.message);
+  if (error instanceof InvalidInputError) return new ProblemError(400, 'invalid-request', error.message);
+  if (error instanceof DatabaseUnavailableError) {
+    return error.kind === 'timeout'
+      ? new ProblemError(504, 'database-timeout', 'the database did not answer in time')
+      : new ProblemError(503, 'database-unavailable', 'the database is unavailable; try again shortly', { headers: { 'Retry-After': '5' } });
+  }
+  if (error instanceof ModelNotConfigured) return new ProblemError(503, 'model-not-configured', `${error.message}; database questions still work`);
+  if (error instanceof ModelError) return modelProblem(error);
+  // A deployment mistake found while serving (e.g. a missing Worker binding): the log has the details.
+  if (error instanceof ConfigError) return new ProblemError(500, 'internal', 'the service is misconfigured; see its log');
+  if (error instanceof HTTPException && error.status < 500) return frameworkProblem(error.status);
+  return internalProblem();
+}
+
+/** Errors that are bugs or deployment mistakes: the caller logs them (clients only see the request id). */
+export function isUnexpected(problem: ProblemError): boolean {
+  return problem.status === 500;
+}
+
+function modelProblem(error: ModelError): ProblemError {
+  switch (error.kind) {
+    case 'timeout':
+      return new ProblemError(504, 'model-timeout', error.message);
+    case 'rate_limited':
+      return new ProblemError(503, 'model-rate-limited', error.message, { headers: { 'Retry-After': String(error.retryAfterSeconds ?? 10) } });
+    case 'circuit_open':
+      return new ProblemError(503, 'model-unavailable', error.message, { headers: { 'Retry-After': String(error.retryAfterSeconds ?? 30) } });
+    default:
+      return new ProblemError(502, 'model-unavailable', error.message);
+  }
+}
+
+/**
+ * Raised by Hono's validators: a body that does not parse (400), or a JSON media type with
+ * parameters the OpenAPI validator does not accept (415).
+ */
+function frameworkProblem(status: number): ProblemError {
+  if (status === 400) return new ProblemError(400, 'invalid-json', 'the body is not valid JSON');
+  if (status === 415) return unsupportedMediaType('send the body as JSON with Content-Type: application/json');
+  return new ProblemError(status as ContentfulStatusCode, 'invalid-request', 'the request cannot be processed');
+}
+
+export function unsupportedMediaType(detail: string): ProblemError {
+  return new ProblemError(415, 'unsupported-media-type', detail, { headers: { Accept: 'application/json' } });
+}
+
+/** 400 with every failing field listed in `errors`. */
+export function invalidRequest(issues: readonly { path: readonly PropertyKey[]; message: string }[]): ProblemError {
+  const errors = issues.map((issue) => ({
+    path: issue.path.length > 0 ? issue.path.map(String).join('.') : '(body)',
+    message: issue.message,
+  }));
+  return new ProblemError(400, 'invalid-request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
 }
 
 /** An unexpected error as the log records it (never sent to clients). */

@@ -1,27 +1,68 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTtlCache } from '../src/chat/ttl-cache.js';
+import type { Database } from '../src/db/database.js';
+import { NotFoundError } from '../src/services/errors.js';
+import { createProjectCache, createProjectDirectory } from '../src/services/projects.js';
 import { ask, buildApp, question } from './support/app.js';
 import { createSeededDatabase, type TestDatabase } from './support/databases.js';
 import { accessToken } from './support/tokens.js';
 
-describe('createTtlCache', () => {
-  it('reuses a value until it expires, then loads again', async () => {
-    let clock = 0;
-    let loads = 0;
-    const cache = createTtlCache<number>(100, 10, () => clock);
-    const load = async () => ++loads;
-    expect(await cache.get('k', load)).toBe(1);
-    clock = 99;
-    expect(await cache.get('k', load)).toBe(1);
-    clock = 100;
-    expect(await cache.get('k', load)).toBe(2);
+describe('the project cache (lru-cache)', () => {
+  let test: TestDatabase;
+  beforeAll(async () => {
+    test = await createSeededDatabase('embedded');
+  });
+  afterAll(() => test?.drop());
+
+  /** Counts the registry lookups that reach the database. */
+  const counted = () => {
+    let lookups = 0;
+    const db: Database = {
+      query: (sql, params) => {
+        if (/FROM projects WHERE slug/.test(sql)) lookups++;
+        return test.db.query(sql, params);
+      },
+      exec: (script) => test.db.exec(script),
+      close: async () => {},
+    };
+    return { db, lookups: () => lookups };
+  };
+
+  it('reuses a project until its TTL passes, then looks it up again', async () => {
+    let clock = 10_000;
+    const { db, lookups } = counted();
+    const projects = createProjectDirectory(db, createProjectCache(1_000, { now: () => clock }));
+    expect((await projects.usableBy('tienda_norte', '1')).cache).toBe('miss');
+    clock += 999;
+    expect((await projects.usableBy('tienda_norte', '1')).cache).toBe('hit');
+    expect(lookups()).toBe(1);
+    clock += 2;
+    expect((await projects.usableBy('tienda_norte', '1')).cache).toBe('miss');
+    expect(lookups()).toBe(2);
+  });
+
+  it('shares one lookup among concurrent misses, across request-bound directories', async () => {
+    const { db, lookups } = counted();
+    const cache = createProjectCache(60_000);
+    const found = await Promise.all(Array.from({ length: 20 }, () => createProjectDirectory(db, cache).usableBy('tienda_norte', '1')));
+    expect(found.every(({ project }) => project.slug === 'tienda_norte')).toBe(true);
+    expect(lookups()).toBe(1);
+  });
+
+  it('does not cache unknown projects, so random names cannot evict the known ones', async () => {
+    const { db, lookups } = counted();
+    const cache = createProjectCache(60_000);
+    const projects = createProjectDirectory(db, cache);
+    await projects.usableBy('tienda_norte', '1');
+    for (let i = 0; i < 50; i++) await expect(projects.usableBy(`nope_${i}`, '1')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(projects.usableBy('nope_0', '1')).rejects.toBeInstanceOf(NotFoundError);
+    expect(lookups()).toBe(1 + 50 + 1); // every unknown name is asked again
+    expect(cache!.size).toBe(1);
+    expect((await projects.usableBy('tienda_norte', '1')).cache).toBe('hit');
   });
 
   it('stays within its bound', async () => {
-    let loads = 0;
-    const cache = createTtlCache<number>(1_000, 2, () => 0);
-    for (const key of ['a', 'b', 'c', 'a']) await cache.get(key, async () => ++loads);
-    expect(loads).toBe(4); // 'a' was dropped when the cache started over at 'c'
+    const cache = createProjectCache(60_000)!;
+    expect(cache.max).toBe(1_000);
   });
 });
 

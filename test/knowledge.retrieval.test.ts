@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerFromDocuments, passagesAnswer } from '../src/knowledge/answer.js';
+import { createAnswerCaches, createAnswerer } from '../src/chat/answer.js';
+import { passagesAnswer } from '../src/knowledge/answer.js';
+import type { ChatModel } from '../src/llm/model.js';
+import { ModelNotConfigured } from '../src/services/errors.js';
+import type { Project } from '../src/services/projects.js';
 import { createKnowledgeStore, type KnowledgeStore } from '../src/knowledge/store.js';
 import { createOpenAIEmbeddingModel } from '../src/llm/embeddings.js';
 import { createOpenAIChatModel } from '../src/llm/openai.js';
@@ -143,7 +147,7 @@ function retrievalSuite(kind: DatabaseKind, options: { vector: boolean }) {
   it('lists and deletes documents per project only', async () => {
     const listed = await setup.store.list(PROJECT);
     expect(listed).toHaveLength(Object.keys(GLOSSARY).length);
-    expect(listed.every((d) => setup.own.has(d.id) && d.fragmentos === 1 && d.tipo === 'text/plain')).toBe(true);
+    expect(listed.every((d) => setup.own.has(d.id) && d.passages === 1 && d.mediaType === 'text/plain')).toBe(true);
     const [otherId] = setup.other;
     expect(await setup.store.remove(PROJECT, otherId!)).toBe(false); // another project's document
     const extra = await setup.store.add(PROJECT, { title: 'Temporal', mediaType: 'text/plain', content: 'Documento zanahoria temporal.', createdBy: '7' });
@@ -157,8 +161,12 @@ function retrievalSuite(kind: DatabaseKind, options: { vector: boolean }) {
   it('answers from the passages with a model, citing them, and without one returns them', async () => {
     const model = createOpenAIChatModel({ apiKey: 'test-key', baseURL: fake.baseURL, model: 'fake-chat', timeoutMs: 5_000, maxRetries: 0 });
     fake.script.push({ text: 'Es el retorno de un producto con reembolso [1].' });
-    const project = { slug: PROJECT, systemPrompt: 'Eres un experto en logística.' };
-    const answer = await answerFromDocuments({ store: setup.store, model }, { text: '¿Cómo funciona una devolución?', project, language: 'es' });
+    // A project without catalogue queries: its questions go to the documents step.
+    const project: Project = { slug: PROJECT, displayName: PROJECT, systemPrompt: 'Eres un experto en logística.', openToAll: true, allowedUserIds: [], enabledQueries: [], guardedSql: false };
+    const answerFromDocuments = (withModel: ChatModel | null, question: { text: string; project: Project }) =>
+      createAnswerer({ db: setup.test.db, model: withModel, now: () => new Date(), timeZone: 'UTC', caches: createAnswerCaches({ resultCacheTtlMs: 0 }), knowledge: setup.store })(question);
+    const answer = await answerFromDocuments(model, { text: '¿Cómo funciona una devolución?', project });
+    if (answer.fuente !== 'documentos') throw new Error(`expected a documents answer, got ${answer.fuente}`);
     expect(answer?.fuente).toBe('documentos');
     expect(answer?.respuesta).toContain('[1]');
     expect(answer?.citas).toHaveLength(1);
@@ -168,11 +176,13 @@ function retrievalSuite(kind: DatabaseKind, options: { vector: boolean }) {
     expect(system).toMatch(/\[1\] Devolución\n/);
     expect(system).not.toContain('Logística Sur');
 
-    const withoutModel = await answerFromDocuments({ store: setup.store, model: null }, { text: 'What is FEFO?', project, language: 'en' });
+    const withoutModel = await answerFromDocuments(null, { text: 'What is FEFO?', project });
+    if (withoutModel.fuente !== 'documentos') throw new Error(`expected a documents answer, got ${withoutModel.fuente}`);
     expect(withoutModel?.fuente).toBe('documentos');
     expect(withoutModel?.respuesta).toMatch(/^This is what the project's documents say:\n\n\[1\] Lotes y caducidad: /);
     expect(withoutModel?.citas[0]?.titulo).toBe('Lotes y caducidad');
-    expect(await answerFromDocuments({ store: setup.store, model: null }, { text: 'picking', project: { ...project, slug: 'tienda_norte' }, language: 'es' })).toBeNull();
+    // No passages in a project without documents, and no model to fall back on.
+    await expect(answerFromDocuments(null, { text: 'picking', project: { ...project, slug: 'tienda_norte' } })).rejects.toBeInstanceOf(ModelNotConfigured);
     expect(passagesAnswer([], 'es').citas).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_DOCUMENT_CHARS } from '../src/routes/documents.js';
+import { MAX_DOCUMENT_CHARS } from '../src/routes/documents/documents.schemas.js';
 import { buildApp } from './support/app.js';
 import { createSeededDatabase, type TestDatabase } from './support/databases.js';
 import { accessToken } from './support/tokens.js';

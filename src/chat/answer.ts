@@ -10,9 +10,10 @@ import { runCatalogueQuery, type QueryResult } from './catalogue.js';
 import type { Language, QueryCall, QueryName } from './catalogue-types.js';
 import { detectLanguage } from './language.js';
 import { createMatcher, resolveFollowUp, type Matcher } from './matcher.js';
-import type { Project } from './projects.js';
+import type { Project } from '../services/projects.js';
 import { catalogueTools, parseToolCall, toolParameters } from './tools.js';
-import { createTtlCache } from './ttl-cache.js';
+import { LRUCache } from 'lru-cache';
+import { ModelNotConfigured } from '../services/errors.js';
 
 /** Where the time went, for the request's log line. */
 export type AnswerMetrics = { dbMs?: number; modelMs?: number; modelTokens?: number };
@@ -38,23 +39,50 @@ export type Question = {
   onDelta?: ((text: string) => void) | undefined;
 };
 
-/** The model path was needed but no model is configured (→ 503). */
-export class ModelNotConfigured extends Error {
-  override name = 'ModelNotConfigured';
-}
-
 export type AnswererDeps = {
   db: Database;
   model: ChatModel | null;
   now: () => Date;
   timeZone: string;
-  /** Catalogue answers are reused for this long per (project, query, parameters, language); 0 = off. */
-  resultCacheTtlMs?: number;
+  /** Built once per process or isolate (createAnswerCaches); shared by every request. */
+  caches: AnswerCaches;
   /** The projects' documents; questions of a project with relevant passages are answered from them. */
   knowledge?: KnowledgeStore | undefined;
   /** Guarded model-written SQL, for projects that opt in; absent where the parser cannot run. */
   guardedSql?: { parser: SqlParser; rowLimit: number; timeoutMs: number } | undefined;
 };
+
+/** Catalogue answers kept at once when the result cache is on. */
+const RESULT_CACHE_MAX = 1_000;
+
+/**
+ * What answering keeps between requests: the compiled matchers (one per distinct set of
+ * enabled queries) and, when `resultCacheTtlMs` > 0, catalogue answers per (project, query,
+ * parameters, language), bounded and expiring; concurrent misses share one query.
+ */
+export function createAnswerCaches({ resultCacheTtlMs }: { resultCacheTtlMs: number }) {
+  const matchers = new Map<string, Matcher>();
+  return {
+    matcherFor(enabled: readonly QueryName[]): Matcher {
+      const key = enabled.join(',');
+      let matcher = matchers.get(key);
+      if (!matcher) {
+        matcher = createMatcher(enabled);
+        matchers.set(key, matcher);
+      }
+      return matcher;
+    },
+    results:
+      resultCacheTtlMs > 0
+        ? new LRUCache<string, QueryResult, () => Promise<QueryResult>>({
+            max: RESULT_CACHE_MAX,
+            ttl: resultCacheTtlMs,
+            fetchMethod: (_key, _stale, { context: run }) => run(),
+          })
+        : null,
+  };
+}
+export type AnswerCaches = ReturnType<typeof createAnswerCaches>;
 
 /** Model rounds per question: a first try, and one more after invalid tool arguments. */
 const MAX_MODEL_ROUNDS = 2;
@@ -77,22 +105,10 @@ const CANNOT_ANSWER: Record<Language, string> = {
  * 3. otherwise the model's own answer, with the project's prompt and the conversation.
  */
 export function createAnswerer(deps: AnswererDeps) {
-  // One compiled matcher per distinct set of enabled queries, built on first use.
-  const matchers = new Map<string, Matcher>();
-  const matcherFor = (enabled: readonly QueryName[]) => {
-    const key = enabled.join(',');
-    let matcher = matchers.get(key);
-    if (!matcher) {
-      matcher = createMatcher(enabled);
-      matchers.set(key, matcher);
-    }
-    return matcher;
-  };
-
-  const results = deps.resultCacheTtlMs ? createTtlCache<QueryResult>(deps.resultCacheTtlMs) : null;
-  const runQuery = (project: string, call: QueryCall, language: Language): Promise<QueryResult> => {
+  const { matcherFor, results } = deps.caches;
+  const runQuery = async (project: string, call: QueryCall, language: Language): Promise<QueryResult> => {
     const run = () => runCatalogueQuery(call, { db: deps.db, project, now: deps.now(), timeZone: deps.timeZone }, language);
-    return results ? results.get(JSON.stringify([project, call, language]), run) : run();
+    return results ? (await results.fetch(JSON.stringify([project, call, language]), { context: run }))! : run();
   };
 
   async function fromDatabase(project: string, call: QueryCall, language: Language, metrics: AnswerMetrics): Promise<Answer> {
@@ -170,7 +186,7 @@ export function createAnswerer(deps: AnswererDeps) {
       { role: 'user', content: question.text },
     ];
     const sqlEngine = project.guardedSql && deps.guardedSql && !guardedSqlUnsupported(deps.db) ? deps.guardedSql : undefined;
-    const allTools = [...catalogueTools(enabled), ...(sqlEngine ? [runSqlTool()] : [])];
+    const allTools = [...catalogueTools(enabled), ...(sqlEngine ? [runSqlTool(sqlEngine.rowLimit)] : [])];
     const tools = allTools.length > 0 ? allTools : undefined;
     const metrics: Required<Pick<AnswerMetrics, 'modelMs' | 'modelTokens'>> = { modelMs: 0, modelTokens: 0 };
 
@@ -204,14 +220,14 @@ export function createAnswerer(deps: AnswererDeps) {
 export const RUN_SQL = 'run_sql';
 const runSqlArguments = z.object({ sql: z.string().min(1).max(MAX_SQL_LENGTH) });
 
-function runSqlTool(): ToolSpec {
+function runSqlTool(rowLimit: number): ToolSpec {
   const columns = Object.entries(GUARDED_SQL_ALLOW.tables).map(([table, cols]) => `${table}(${cols.join(', ')})`).join('; ');
   return {
     name: RUN_SQL,
     description:
       `Run ONE read-only PostgreSQL SELECT over this project's data when no other tool fits. Tables: ${columns}. ` +
       'status is one of pending, shipped, delivered, cancelled; amount is numeric; created_at is a timestamptz. ' +
-      'Only this project\'s rows are visible; do not filter by project. At most 200 rows come back.',
+      `Only this project's rows are visible; do not filter by project. At most ${rowLimit} rows come back.`,
     parameters: toolParameters(runSqlArguments),
   };
 }

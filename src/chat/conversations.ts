@@ -1,18 +1,21 @@
 import type { Database } from '../db/database.js';
-import { ProblemError } from '../errors.js';
+import { ForbiddenError, InvalidInputError, NotFoundError } from '../services/errors.js';
 import type { ChatMessage } from '../llm/model.js';
 import type { QueryCall } from './catalogue-types.js';
 
-/** A stored turn, as GET /api/v1/conversaciones/{id} returns it (Spanish names, like the API). */
+/** A stored turn. */
 export type StoredMessage = {
-  rol: 'user' | 'assistant';
-  contenido: string;
-  fuente?: string;
-  consulta?: string;
-  datos?: Record<string, unknown>;
+  role: 'user' | 'assistant';
+  content: string;
+  source?: string;
+  query?: string;
+  data?: Record<string, unknown>;
+  /** Set when answering this turn failed: what the client was told (a problem type). */
   error?: string;
-  creado: string;
+  createdAt: Date;
 };
+
+export type ConversationSummary = { id: string; project: string; title: string; updatedAt: Date };
 
 export type ConversationContext = {
   id: string;
@@ -22,7 +25,17 @@ export type ConversationContext = {
   previousCall: QueryCall | null;
 };
 
-export type ConversationSettings = { historyTurns: number; retentionDays: number; now?: () => Date };
+export type ConversationSettings = {
+  historyTurns: number;
+  retentionDays: number;
+  now?: () => Date;
+  /** Shared by every request of a process or isolate, so the purge runs at most every 10 minutes there. */
+  purge: PurgeSchedule;
+};
+
+/** When expired conversations were last purged. */
+export type PurgeSchedule = { last: number };
+export const createPurgeSchedule = (): PurgeSchedule => ({ last: 0 });
 
 type MessageRow = {
   role: 'user' | 'assistant';
@@ -43,12 +56,12 @@ const PURGE_EVERY_MS = 10 * 60_000;
  */
 export function createConversationStore(db: Database, settings: ConversationSettings) {
   const now = settings.now ?? (() => new Date());
-  let lastPurge = 0;
+  const { purge } = settings;
 
   /** Deletes conversations idle for longer than the retention, at most every 10 minutes. */
   async function purgeExpired(): Promise<void> {
-    if (settings.retentionDays <= 0 || now().getTime() - lastPurge < PURGE_EVERY_MS) return;
-    lastPurge = now().getTime();
+    if (settings.retentionDays <= 0 || now().getTime() - purge.last < PURGE_EVERY_MS) return;
+    purge.last = now().getTime();
     await db.query(`DELETE FROM conversations WHERE updated_at < $1::timestamptz - make_interval(days => $2::int)`, [
       now().toISOString(),
       settings.retentionDays,
@@ -57,8 +70,8 @@ export function createConversationStore(db: Database, settings: ConversationSett
 
   async function owned(id: string, userId: string): Promise<{ project: string }> {
     const [row] = await db.query<{ user_id: string; project: string }>('SELECT user_id, project FROM conversations WHERE id = $1', [id]);
-    if (!row) throw new ProblemError(404, 'not-found', `unknown conversation ${id}`);
-    if (row.user_id !== userId) throw new ProblemError(403, 'forbidden', 'the conversation belongs to another user');
+    if (!row) throw new NotFoundError('conversation', `unknown conversation ${id}`);
+    if (row.user_id !== userId) throw new ForbiddenError('the conversation belongs to another user');
     return { project: row.project };
   }
 
@@ -81,7 +94,7 @@ export function createConversationStore(db: Database, settings: ConversationSett
       await purgeExpired();
       const conversation = await owned(id, userId);
       if (conversation.project !== project) {
-        throw new ProblemError(400, 'invalid-request', `conversacion_id belongs to project "${conversation.project}"`);
+        throw new InvalidInputError(`conversacion_id belongs to project "${conversation.project}"`);
       }
       const rows = await db.query<MessageRow>(
         `SELECT role, content, fuente, consulta, datos, query_call, error, created_at FROM (
@@ -135,32 +148,29 @@ export function createConversationStore(db: Database, settings: ConversationSett
     },
 
     /** The caller's own conversation; 404 when unknown, 403 when someone else's. */
-    async read(id: string, userId: string): Promise<{ conversacion_id: string; proyecto: string; mensajes: StoredMessage[] }> {
+    async read(id: string, userId: string): Promise<{ id: string; project: string; messages: StoredMessage[] }> {
       const { project } = await owned(id, userId);
       const rows = await db.query<MessageRow>(
         'SELECT role, content, fuente, consulta, datos, query_call, error, created_at FROM messages WHERE conversation_id = $1 ORDER BY id',
         [id],
       );
       return {
-        conversacion_id: id,
-        proyecto: project,
-        mensajes: rows.map((row) => ({
-          rol: row.role,
-          contenido: row.content,
-          ...(row.fuente ? { fuente: row.fuente } : {}),
-          ...(row.consulta ? { consulta: row.consulta } : {}),
-          ...(row.datos ? { datos: row.datos } : {}),
+        id,
+        project,
+        messages: rows.map((row) => ({
+          role: row.role,
+          content: row.content,
+          ...(row.fuente ? { source: row.fuente } : {}),
+          ...(row.consulta ? { query: row.consulta } : {}),
+          ...(row.datos ? { data: row.datos } : {}),
           ...(row.error ? { error: row.error } : {}),
-          creado: new Date(row.created_at).toISOString(),
+          createdAt: new Date(row.created_at),
         })),
       };
     },
 
     /** The caller's 50 most recently updated conversations (optionally in one project), newest first. */
-    async list(
-      userId: string,
-      project?: string,
-    ): Promise<{ conversacion_id: string; proyecto: string; titulo: string; actualizado: string }[]> {
+    async list(userId: string, project?: string): Promise<ConversationSummary[]> {
       const rows = await db.query<{ id: string; project: string; title: string | null; updated_at: Date | string }>(
         `SELECT c.id, c.project, c.updated_at,
                 (SELECT left(m.content, 120) FROM messages m
@@ -171,12 +181,7 @@ export function createConversationStore(db: Database, settings: ConversationSett
           LIMIT 50`,
         [userId, project ?? null],
       );
-      return rows.map((row) => ({
-        conversacion_id: row.id,
-        proyecto: row.project,
-        titulo: row.title ?? '',
-        actualizado: new Date(row.updated_at).toISOString(),
-      }));
+      return rows.map((row) => ({ id: row.id, project: row.project, title: row.title ?? '', updatedAt: new Date(row.updated_at) }));
     },
   };
 }

@@ -1,5 +1,4 @@
 import type { Language } from '../chat/catalogue-types.js';
-import type { ChatMessage, ChatModel } from '../llm/model.js';
 import type { KnowledgeStore, Passage } from './store.js';
 
 /** A cited passage as the API returns it. */
@@ -52,36 +51,4 @@ export function passagesAnswer(passages: readonly Passage[], language: Language,
 
 function toCita(passage: Passage): Cita {
   return { documento: passage.documentId, titulo: passage.title, fragmento: passage.content };
-}
-
-/**
- * The whole documents step on its own (no catalogue tools): with a model, an answer citing the
- * passages; without one, the passages. Null when the project's documents have nothing relevant.
- * createAnswerer folds the same pieces into its model call, so that tools stay available.
- */
-export async function answerFromDocuments(
-  deps: { store: KnowledgeStore; model: ChatModel | null },
-  question: { text: string; project: { slug: string; systemPrompt: string }; language: Language; history?: ChatMessage[]; signal?: AbortSignal | undefined; onDelta?: ((text: string) => void) | undefined },
-): Promise<DocumentsAnswer | null> {
-  const started = performance.now();
-  const passages = await findPassages(deps.store, question.project.slug, question.text, question.signal);
-  const dbMs = Math.round((performance.now() - started) * 10) / 10;
-  if (passages.length === 0) return null;
-  if (!deps.model) return passagesAnswer(passages, question.language, { dbMs });
-  const messages: ChatMessage[] = [
-    {
-      role: 'system',
-      content: `${systemPromptWithPassages(question.project.systemPrompt, passages)}\nAnswer in ${question.language === 'es' ? 'Spanish' : 'English'}.`,
-    },
-    ...(question.history ?? []),
-    { role: 'user', content: question.text },
-  ];
-  const modelStarted = performance.now();
-  const reply = await deps.model.complete(messages, { signal: question.signal, onDelta: question.onDelta });
-  return {
-    fuente: 'documentos',
-    respuesta: reply.text,
-    citas: citationsFor(reply.text, passages),
-    metrics: { dbMs, modelMs: Math.round((performance.now() - modelStarted) * 10) / 10, modelTokens: reply.usage?.total_tokens ?? 0 },
-  };
 }

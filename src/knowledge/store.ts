@@ -7,12 +7,13 @@ export type NewDocument = { title: string; mediaType: MediaType; content: string
 
 export type DocumentInfo = {
   id: string;
-  titulo: string;
-  tipo: MediaType;
-  tamano_bytes: number;
-  fragmentos: number;
-  creado_por: string;
-  creado: string;
+  title: string;
+  mediaType: MediaType;
+  sizeBytes: number;
+  /** How many passages it was split into. */
+  passages: number;
+  createdBy: string;
+  createdAt: Date;
 };
 
 /** A passage found for a question: always of the project searched. */
@@ -45,7 +46,13 @@ export type KnowledgeStoreOptions = {
   embeddings?: EmbeddingModel | null | undefined;
   /** Vector matches below this cosine similarity are ignored (default 0.3). */
   minSimilarity?: number;
+  /** What was learnt about the schema, kept across requests (createKnowledgeFacts); default: this store's own. */
+  facts?: KnowledgeFacts;
 };
+
+/** Whether the passages table has an embedding column (pgvector): asked once per process or isolate. */
+export type KnowledgeFacts = { embeddingColumn?: Promise<boolean> | undefined };
+export const createKnowledgeFacts = (): KnowledgeFacts => ({});
 
 /** Question words used for full-text search; more are ignored. */
 const MAX_QUERY_WORDS = 32;
@@ -59,16 +66,16 @@ const DEFAULT_LIMIT = 4;
 export function createKnowledgeStore(options: KnowledgeStoreOptions): KnowledgeStore {
   const { db } = options;
   const minSimilarity = options.minSimilarity ?? 0.3;
-  let hasEmbeddingColumn: Promise<boolean> | undefined;
+  const facts = options.facts ?? createKnowledgeFacts();
   const embeddingColumn = () =>
-    (hasEmbeddingColumn ??= db
+    (facts.embeddingColumn ??= db
       .query<{ present: boolean }>(
         `SELECT EXISTS (SELECT 1 FROM information_schema.columns
                          WHERE table_schema = current_schema() AND table_name = 'document_chunks' AND column_name = 'embedding') AS present`,
       )
       .then(([row]) => row?.present === true)
       .catch((error) => {
-        hasEmbeddingColumn = undefined;
+        facts.embeddingColumn = undefined;
         throw error;
       }));
   const vectorSearch = async () => Boolean(options.embeddings) && (await embeddingColumn());
@@ -95,12 +102,12 @@ export function createKnowledgeStore(options: KnowledgeStoreOptions): KnowledgeS
     );
     return rows.map((row) => ({
       id: row.id,
-      titulo: row.title,
-      tipo: row.media_type,
-      tamano_bytes: Number(row.size_bytes),
-      fragmentos: Number(row.chunks),
-      creado_por: row.created_by,
-      creado: new Date(row.created_at).toISOString(),
+      title: row.title,
+      mediaType: row.media_type,
+      sizeBytes: Number(row.size_bytes),
+      passages: Number(row.chunks),
+      createdBy: row.created_by,
+      createdAt: new Date(row.created_at),
     }));
   }
 

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
-import type { AppEnv } from '../app-env.js';
-import { renderPage, type Page, type PageOptions } from '../ui/page.js';
+import type { AppEnv } from '../../app-env.js';
+import { renderPage, type Page, type PageOptions } from '../../ui/page.js';
 
 /** GET /: the chat page, with a Content-Security-Policy allowing only its own inline code. */
 export function uiRoutes(options: PageOptions) {

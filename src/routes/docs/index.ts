@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
-import type { AppEnv } from '../app-env.js';
+import type { AppEnv } from '../../app-env.js';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
 
@@ -24,5 +24,5 @@ export function docsRoutes(app: OpenAPIHono<AppEnv>): void {
     servers: [{ url: new URL(c.req.url).origin, description: 'This server' }],
   }));
   app.get('/docs', swaggerUI({ url: OPENAPI_PATH, title: 'Chat API' }));
-  // '/' is the chat page (src/routes/ui.ts).
+  // '/' is the chat page (src/routes/ui/).
 }

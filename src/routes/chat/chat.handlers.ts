@@ -1,0 +1,75 @@
+import type { RouteConfigToEnv, RouteHandler } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { AppEnv, AuthedEnv } from '../../app-env.js';
+import { describeError, isUnexpected, problemBody, toProblem } from '../../errors.js';
+import type { AskResult } from '../../services/chat.js';
+import { ForbiddenError } from '../../services/errors.js';
+import type { chatRoute } from './chat.routes.js';
+import type { ChatResponse } from './chat.schemas.js';
+
+type ChatHandler = RouteHandler<typeof chatRoute, AppEnv & RouteConfigToEnv<typeof chatRoute>>;
+
+/** POST /api/v1/chat: validate, ask the chat service, answer JSON or a server-sent event stream. */
+export const chat: ChatHandler = async (c) => {
+  const body = c.req.valid('json');
+  const { user, services, config } = c.var;
+  if (body.usuario_id !== user.id) throw new ForbiddenError('usuario_id does not match the authenticated user');
+  c.set('logFields', { project: body.proyecto, ...(config.LOG_MESSAGES ? { mensaje: body.mensaje } : {}) });
+  const input = {
+    text: body.mensaje,
+    userId: user.id,
+    project: body.proyecto,
+    conversationId: body.conversacion_id,
+    signal: c.var.signal ?? c.req.raw.signal,
+    // Per project: only requests that may use it count, so no one can spend another project's quota.
+    admit: (project: { slug: string }) => c.var.rateLimiter.enforce(c, { project: project.slug }),
+  };
+
+  if (!/\btext\/event-stream\b/i.test(c.req.header('Accept') ?? '')) {
+    return c.json(respond(c, await services.chat.ask(input)), 200);
+  }
+  return streamSSE(c, async (stream) => {
+    // A client that goes away stops the model call.
+    const gone = new AbortController();
+    stream.onAbort(() => gone.abort());
+    try {
+      const result = await services.chat.ask({
+        ...input,
+        signal: AbortSignal.any([input.signal, gone.signal]),
+        onDelta: (texto) => void stream.writeSSE({ event: 'delta', data: JSON.stringify({ texto }) }),
+      });
+      await stream.writeSSE({ event: 'answer', data: JSON.stringify(respond(c, result)) });
+      // The request's own log line was written when the stream began; this one has the outcome.
+      c.var.log({ level: 'info', msg: 'stream finished', request_id: c.get('requestId'), user: user.id, ...c.get('logFields') });
+    } catch (error) {
+      const problem = toProblem(error);
+      if (isUnexpected(problem)) c.var.log({ level: 'error', msg: 'unhandled error', request_id: c.get('requestId'), error: describeError(error) });
+      await stream.writeSSE({ event: 'error', data: JSON.stringify(problemBody(problem, c.req.path, c.get('requestId'))) });
+    }
+  });
+};
+
+/** The API's answer (Spanish field names, as existing clients expect), and the log line's facts. */
+function respond(c: Context<AuthedEnv>, { answer, project, conversationId, lookup }: AskResult): ChatResponse {
+  const { dbMs = 0, modelMs, modelTokens } = answer.metrics;
+  c.set('logFields', {
+    ...c.get('logFields'),
+    project_cache: lookup.cache,
+    fuente: answer.fuente,
+    ...(answer.fuente === 'database' ? { consulta: answer.consulta } : {}),
+    db_ms: Math.round((dbMs + lookup.ms) * 10) / 10,
+    ...(modelMs !== undefined ? { model_ms: modelMs } : {}),
+    ...(modelTokens !== undefined ? { model_tokens: modelTokens } : {}),
+  });
+  return {
+    respuesta: answer.respuesta,
+    fuente: answer.fuente,
+    proyecto: project.slug,
+    ...(answer.fuente === 'database' ? { datos: answer.datos, consulta: answer.consulta } : {}),
+    ...('sql' in answer ? { sql: answer.sql } : {}),
+    ...(answer.fuente === 'documentos' ? { citas: answer.citas } : {}),
+    conversacion_id: conversationId,
+    request_id: c.get('requestId'),
+  };
+}

@@ -1,0 +1,38 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { requireUser } from '../../middleware/auth.js';
+import { problem, protectedRouteProblems } from '../problems.js';
+import { ProjectSlugSchema } from '../schemas.js';
+import { ConversationListSchema, ConversationSchema } from './conversations.schemas.js';
+
+export const listConversationsRoute = createRoute({
+  method: 'get',
+  path: '/api/v1/conversaciones',
+  tags: ['chat'],
+  summary: 'Your recent conversations',
+  description: 'Your 50 most recently updated conversations, newest first; `proyecto` narrows them to one project.',
+  security: [{ Bearer: [] }],
+  middleware: [requireUser] as const,
+  request: { query: z.object({ proyecto: ProjectSlugSchema.optional() }) },
+  responses: {
+    200: { description: 'Your conversations, newest first', content: { 'application/json': { schema: ConversationListSchema } } },
+    400: problem('Invalid `proyecto`'),
+    ...protectedRouteProblems,
+  },
+});
+
+export const readConversationRoute = createRoute({
+  method: 'get',
+  path: '/api/v1/conversaciones/{id}',
+  tags: ['chat'],
+  summary: 'Read one of your conversations',
+  security: [{ Bearer: [] }],
+  middleware: [requireUser] as const,
+  request: { params: z.object({ id: z.uuid('must be a conversation id') }) },
+  responses: {
+    200: { description: 'The conversation, oldest turn first', content: { 'application/json': { schema: ConversationSchema } } },
+    400: problem('Not a conversation id'),
+    403: problem('The conversation belongs to another user'),
+    404: problem('Unknown conversation'),
+    ...protectedRouteProblems,
+  },
+});

@@ -1,0 +1,81 @@
+import type { Answer, Question } from '../chat/answer.js';
+import type { ConversationContext, ConversationStore } from '../chat/conversations.js';
+import type { Project, ProjectDirectory, ProjectLookup } from './projects.js';
+
+export type AskInput = {
+  text: string;
+  /** The verified user (from the access token). */
+  userId: string;
+  project: string;
+  /** Continue this conversation; omitted: a new one. */
+  conversationId?: string | undefined;
+  signal?: AbortSignal | undefined;
+  /** Receives the model's text as it streams. */
+  onDelta?: ((text: string) => void) | undefined;
+  /**
+   * Runs once the user may use the project and before anything is stored or answered: the
+   * per-project rate limit, which must not count requests that were refused anyway.
+   */
+  admit?: ((project: Project) => Promise<void>) | undefined;
+};
+
+export type AskResult = {
+  answer: Answer;
+  project: Project;
+  conversationId: string;
+  /** For the request's log line. */
+  lookup: { ms: number; cache: ProjectLookup['cache'] };
+};
+
+export type ChatServiceDeps = {
+  projects: ProjectDirectory;
+  conversations: ConversationStore;
+  answer: (question: Question) => Promise<Answer>;
+  /** What the client is told about a failure, stored with the failed turn. */
+  describeFailure: (error: unknown) => string;
+};
+
+/**
+ * Asking a question in a project: access, conversation memory, the answer. The question is
+ * stored before the answer (or the failure) is, so no turn is lost; a new conversation's
+ * first question is written while the answer is worked out.
+ */
+export function createChatService(deps: ChatServiceDeps) {
+  async function conversationFor(input: AskInput, project: Project): Promise<{ context: ConversationContext; stored: Promise<void> }> {
+    if (input.conversationId) {
+      const context = await deps.conversations.resume(input.text, input.userId, project.slug, input.conversationId);
+      return { context, stored: Promise.resolve() };
+    }
+    return deps.conversations.startNew(input.text, input.userId, project.slug);
+  }
+
+  return {
+    async ask(input: AskInput): Promise<AskResult> {
+      const lookupStarted = performance.now();
+      const { project, cache } = await deps.projects.usableBy(input.project, input.userId);
+      const lookup = { ms: performance.now() - lookupStarted, cache };
+      await input.admit?.(project);
+
+      const { context, stored } = await conversationFor(input, project);
+      stored.catch(() => {}); // awaited below; this only keeps an early failure from being unhandled
+      try {
+        const answer = await deps.answer({
+          text: input.text,
+          project,
+          history: context.history,
+          previousCall: context.previousCall,
+          signal: input.signal,
+          onDelta: input.onDelta,
+        });
+        await stored;
+        await deps.conversations.recordAnswer(context.id, answer);
+        return { answer, project, conversationId: context.id, lookup };
+      } catch (error) {
+        await stored.then(() => deps.conversations.recordFailure(context.id, deps.describeFailure(error))).catch(() => {});
+        throw error;
+      }
+    },
+  };
+}
+
+export type ChatService = ReturnType<typeof createChatService>;

@@ -1,0 +1,64 @@
+import { createAnswerCaches, createAnswerer } from '../chat/answer.js';
+import { createConversationStore, createPurgeSchedule } from '../chat/conversations.js';
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import { createKnowledgeFacts, createKnowledgeStore } from '../knowledge/store.js';
+import type { EmbeddingModel } from '../llm/embeddings.js';
+import type { ChatModel } from '../llm/model.js';
+import type { SqlParser } from '../sql/parser.js';
+import { createChatService } from './chat.js';
+import { createDocumentService } from './documents.js';
+import { createProjectCache, createProjectDirectory } from './projects.js';
+
+export type ContainerDeps = {
+  config: Config;
+  model: ChatModel | null;
+  embeddings: EmbeddingModel | null;
+  sqlParser?: SqlParser | undefined;
+  now: () => Date;
+  /** What a failure is called where it is stored with its conversation (the problem type the client got). */
+  describeFailure: (error: unknown) => string;
+};
+
+/**
+ * Builds what lives as long as the process or Worker isolate — caches, compiled matchers, the
+ * purge schedule, schema facts — once, and binds the services to a database: once for the
+ * process-wide pool (Node, Bun, Deno), or per request on Workers, where every request has its
+ * own connection. Binding only makes closures; the state above is shared either way.
+ */
+export function createServiceContainer(deps: ContainerDeps) {
+  const { config, now } = deps;
+  const projectCache = createProjectCache(config.PROJECT_CACHE_TTL_MS);
+  const answerCaches = createAnswerCaches({ resultCacheTtlMs: config.RESULT_CACHE_TTL_MS });
+  const purge = createPurgeSchedule();
+  const knowledgeFacts = createKnowledgeFacts();
+  const guardedSql = deps.sqlParser
+    ? { parser: deps.sqlParser, rowLimit: config.GUARDED_SQL_ROW_LIMIT, timeoutMs: config.GUARDED_SQL_TIMEOUT_MS }
+    : undefined;
+
+  return function forDatabase(db: Database) {
+    const projects = createProjectDirectory(db, projectCache);
+    const knowledge = createKnowledgeStore({ db, embeddings: deps.embeddings, facts: knowledgeFacts });
+    const conversations = createConversationStore(db, {
+      historyTurns: config.CONVERSATION_HISTORY_TURNS,
+      retentionDays: config.CONVERSATION_RETENTION_DAYS,
+      now,
+      purge,
+    });
+    const answer = createAnswerer({ db, model: deps.model, now, timeZone: config.APP_TIMEZONE, caches: answerCaches, knowledge, guardedSql });
+    return {
+      db,
+      projects,
+      conversations,
+      chat: createChatService({ projects, conversations, answer, describeFailure: deps.describeFailure }),
+      documents: createDocumentService({
+        projects,
+        knowledge,
+        adminUserIds: config.DOCUMENT_ADMIN_USER_IDS,
+        adminClaim: config.DOCUMENT_ADMIN_CLAIM,
+      }),
+    };
+  };
+}
+
+export type Services = ReturnType<ReturnType<typeof createServiceContainer>>;

@@ -1,0 +1,117 @@
+import { LRUCache } from 'lru-cache';
+import type { QueryName } from '../chat/catalogue-types.js';
+import { QUERY_NAMES } from '../chat/catalogue-types.js';
+import type { Database } from '../db/database.js';
+import { ForbiddenError, NotFoundError } from './errors.js';
+
+/** A row of the project registry: a tenant, its model prompt and who may use it. */
+export type Project = {
+  slug: string;
+  displayName: string;
+  systemPrompt: string;
+  openToAll: boolean;
+  allowedUserIds: readonly string[];
+  /** Catalogue queries answered from this project's data. */
+  enabledQueries: readonly QueryName[];
+  /** Opt-in: the model may write one guarded SELECT over this project's rows. */
+  guardedSql: boolean;
+};
+
+/** How a lookup was served, for the request's log line. */
+export type ProjectLookup = { project: Project; cache: 'hit' | 'miss' | 'off' };
+
+type ProjectRow = {
+  slug: string;
+  display_name: string;
+  system_prompt: string;
+  open_to_all: boolean;
+  allowed_user_ids: string[];
+  enabled_queries: string[] | null;
+  guarded_sql: boolean;
+};
+
+/** Projects kept at once; the registry of a deployment is usually far smaller. */
+const PROJECT_CACHE_MAX = 1_000;
+
+/**
+ * The project registry's cache, shared by every request of a process or Worker isolate.
+ * Entries live `ttlMs` (a change — new project, revoked user — takes effect within it; 0
+ * disables the cache). Only known projects are cached: unknown names are looked up each
+ * time, so cycling random names cannot evict the hot projects (the rate limits bound them).
+ * Concurrent misses for one project share one lookup.
+ */
+export function createProjectCache(ttlMs: number, clock?: { now: () => number }) {
+  if (ttlMs <= 0) return null;
+  return new LRUCache<string, Project, Database>({
+    max: PROJECT_CACHE_MAX,
+    ttl: ttlMs,
+    // A given clock is read on every check (lru-cache otherwise reuses a reading for 1 ms).
+    ...(clock ? { perf: clock, ttlResolution: 0 } : {}),
+    // undefined (an unknown project) is not cached.
+    fetchMethod: async (slug, _stale, { context }) => (await loadProject(context, slug)) ?? undefined,
+  });
+}
+export type ProjectCache = ReturnType<typeof createProjectCache>;
+
+/** The registry as one request sees it, over that request's database. */
+export function createProjectDirectory(db: Database, cache: ProjectCache) {
+  async function lookup(slug: string): Promise<ProjectLookup | null> {
+    if (!cache) {
+      const project = await loadProject(db, slug);
+      return project && { project, cache: 'off' };
+    }
+    const status: LRUCache.Status<string, Project, Database> = {};
+    const project = await cache.fetch(slug, { context: db, status });
+    return project ? { project, cache: status.fetch === 'hit' ? 'hit' : 'miss' } : null;
+  }
+
+  return {
+    /** The project, if `userId` may use it: NotFoundError when unknown, ForbiddenError when not theirs. */
+    async usableBy(slug: string, userId: string): Promise<ProjectLookup> {
+      const found = await lookup(slug);
+      if (!found) throw new NotFoundError('project', `unknown project "${slug}"`);
+      if (!mayUse(found.project, userId)) throw new ForbiddenError(`user ${userId} may not use project "${slug}"`);
+      return found;
+    },
+
+    /** The project, whoever asks (callers check their own permission first). */
+    async existing(slug: string): Promise<Project> {
+      const found = await lookup(slug);
+      if (!found) throw new NotFoundError('project', `unknown project "${slug}"`);
+      return found.project;
+    },
+
+    /** The projects open to everyone or to `userId`, by name. */
+    async listFor(userId: string): Promise<{ slug: string; displayName: string }[]> {
+      const rows = await db.query<{ slug: string; display_name: string }>(
+        'SELECT slug, display_name FROM projects WHERE open_to_all OR $1 = ANY (allowed_user_ids) ORDER BY display_name, slug',
+        [userId],
+      );
+      return rows.map((row) => ({ slug: row.slug, displayName: row.display_name }));
+    },
+  };
+}
+export type ProjectDirectory = ReturnType<typeof createProjectDirectory>;
+
+export function mayUse(project: Project, userId: string): boolean {
+  return project.openToAll || project.allowedUserIds.includes(userId);
+}
+
+async function loadProject(db: Database, slug: string): Promise<Project | null> {
+  const [row] = await db.query<ProjectRow>(
+    `SELECT slug, display_name, system_prompt, open_to_all, allowed_user_ids, enabled_queries, guarded_sql
+     FROM projects WHERE slug = $1`,
+    [slug],
+  );
+  if (!row) return null;
+  return {
+    slug: row.slug,
+    displayName: row.display_name,
+    systemPrompt: row.system_prompt,
+    openToAll: row.open_to_all,
+    allowedUserIds: row.allowed_user_ids,
+    // NULL means every query; names this version does not know are ignored.
+    enabledQueries: row.enabled_queries === null ? QUERY_NAMES : QUERY_NAMES.filter((name) => row.enabled_queries?.includes(name)),
+    guardedSql: row.guarded_sql,
+  };
+}
