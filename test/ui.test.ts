@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildClientModule, GENERATED_PATH } from '../scripts/ui-client.js';
+import { CLIENT_SCRIPT } from '../src/ui/client.generated.js';
 import { ask, buildApp, question } from './support/app.js';
 import { createSeededDatabase, type TestDatabase } from './support/databases.js';
 import { accessToken } from './support/tokens.js';
@@ -48,6 +51,12 @@ describe('the chat page at / and the API it uses', () => {
     const gzip = gzipSync(html).length;
     expect(gzip).toBeLessThan(6 * 1024);
     console.log(`chat page: ${html.length} bytes, ${gzip} bytes gzipped`);
+  });
+
+  it('inlines the script built from src/ui/client, and the committed build is what `npm run build:ui` makes now', async () => {
+    const html = await (await get('/', null)).text();
+    expect(html).toContain(`<script>${CLIENT_SCRIPT}</script>`);
+    expect(readFileSync(GENERATED_PATH, 'utf8'), 'src/ui/client.generated.ts is stale: run npm run build:ui').toBe(await buildClientModule());
   });
 
   it('offers the development token only when the app was given one', async () => {

@@ -1,8 +1,10 @@
 /**
  * The chat page served at `/`: one self-contained HTML document (inline CSS and JS, no
- * framework, no build step, no external request). The Content-Security-Policy allows exactly
- * this page's inline style and script, by SHA-256 hash, and fetches to this origin only.
+ * framework, no external request). The Content-Security-Policy allows exactly this page's
+ * inline style and script, by SHA-256 hash, and fetches to this origin only. The script is
+ * written in ./client/ and bundled into ./client.generated.ts by `npm run build:ui`.
  */
+import { CLIENT_SCRIPT } from './client.generated.js';
 
 const STYLE = `*{box-sizing:border-box}
 body{margin:0;font:16px/1.45 system-ui,sans-serif;color:#1b1f24;background:#f4f5f7;display:grid;grid-template:"h h" auto "s m" 1fr/16rem 1fr;height:100vh;height:100dvh}
@@ -41,61 +43,6 @@ dl{display:flex;gap:1rem;margin:.4rem 0}dd{margin:0;font-weight:600}
 [hidden]{display:none!important}
 @media (max-width:720px){body{grid-template:"h" auto "s" auto "m" 1fr/100%}#pick{flex:1 1 100%}select{width:100%}aside{max-height:22vh;border-right:0;border-bottom:1px solid #d0d7de}header{padding:.5rem}#log{padding:.6rem}#ask{padding:.5rem}}`;
 
-const SCRIPT = `const $=(id)=>document.getElementById(id),KEY="chat-api-token",claim=document.body.dataset.claim||"user_id";
-const log=$("log"),sel=$("project"),q=$("q"),send=$("send"),hist=$("history");
-let token=sessionStorage.getItem(KEY)||"",conv=null,busy=false;
-function el(tag,cls,text){const e=document.createElement(tag);if(cls)e.className=cls;if(text!=null)e.textContent=text;return e}
-function say(text,err){$("status").textContent=text;$("status").className=err?"err":""}
-function userId(){try{const b=atob(token.split(".")[1].replace(/-/g,"+").replace(/_/g,"/"));const p=JSON.parse(new TextDecoder().decode(Uint8Array.from(b,(c)=>c.charCodeAt(0))));return p[claim]==null?"":String(p[claim])}catch{return""}}
-const api=(path,init={})=>fetch(path,{...init,headers:{Authorization:"Bearer "+token,...init.headers}});
-async function problem(r){try{const p=await r.json();return p.detail||p.title||"HTTP "+r.status}catch{return"HTTP "+r.status}}
-function signedIn(on){$("auth").hidden=on;$("who").hidden=!on;sel.disabled=q.disabled=send.disabled=!on;$("new").disabled=!on}
-async function useToken(t){token=(t||"").trim();if(!token)return;sessionStorage.setItem(KEY,token);$("token").value="";
-const r=await api("/api/v1/proyectos");
-if(!r.ok){const d=await problem(r);forget();say(d,true);return}
-const list=await r.json();sel.replaceChildren(...list.map((p)=>new Option(p.nombre+" ("+p.proyecto+")",p.proyecto)));
-$("user").textContent="Usuario "+userId();signedIn(true);say("");newConversation();loadHistory();sel.focus()}
-function forget(){sessionStorage.removeItem(KEY);token="";conv=null;signedIn(false);hist.replaceChildren();log.replaceChildren();$("token").focus()}
-function newConversation(){conv=null;log.replaceChildren();mark()}
-function mark(){for(const b of hist.querySelectorAll("button"))b.dataset.id===conv?b.setAttribute("aria-current","true"):b.removeAttribute("aria-current")}
-function add(who,text){const m=el("div","msg "+who);m.append(el("b",null,who==="user"?"Tú":"Asistente"),el("div","text",text));log.append(m);log.scrollTop=log.scrollHeight;return m}
-function fail(m,detail){m.classList.add("err");m.querySelector(".text").textContent="Error: "+detail}
-function cell(v){return v==null?"":typeof v==="object"?JSON.stringify(v):String(v)}
-function details(m,datos,sql,citas){
-if(datos&&Array.isArray(datos.rows)){const rows=datos.rows,cols=rows.length?Object.keys(rows[0]):[],t=el("table"),h=el("tr");
-for(const c of cols){const th=el("th",null,c);th.scope="col";h.append(th)}t.append(el("thead"),el("tbody"));t.tHead.append(h);
-for(const r of rows){const tr=el("tr");for(const c of cols)tr.append(el("td",null,cell(r[c])));t.tBodies[0].append(tr)}
-const w=el("div","scroll");w.append(t);m.append(w)}
-else if(datos){const dl=el("dl");for(const[k,v]of Object.entries(datos))if(typeof v!=="object"){const d=el("div");d.append(el("dt",null,k),el("dd",null,cell(v)));dl.append(d)}m.append(dl)}
-if(sql){const p=el("pre");p.append(el("code",null,sql));m.append(p)}
-if(citas&&citas.length){const ol=el("ol","cites");ol.setAttribute("aria-label","Fuentes");for(const c of citas){const li=el("li");li.append(el("b",null,c.titulo+": "),el("span",null,c.fragmento.length>200?c.fragmento.slice(0,200)+"…":c.fragmento));ol.append(li)}m.append(ol)}}
-function show(m,a){conv=a.conversacion_id;m.querySelector(".text").textContent=a.respuesta;details(m,a.datos,a.sql,a.citas);
-m.append(el("small",null,a.fuente+(a.consulta?" · "+a.consulta:"")))}
-async function stream(r,m){const reader=r.body.pipeThrough(new TextDecoderStream()).getReader();let buf="",ended=false;
-for(;;){const{value,done}=await reader.read();if(done)break;buf+=value.replace(/\\r/g,"");let i;
-while((i=buf.indexOf("\\n\\n"))>=0){const block=buf.slice(0,i);buf=buf.slice(i+2);let ev="message";const data=[];
-for(const line of block.split("\\n")){if(line.startsWith("event:"))ev=line.slice(6).trim();else if(line.startsWith("data:"))data.push(line.slice(5).replace(/^ /,""))}
-let d;try{d=JSON.parse(data.join("\\n"))}catch{continue}
-if(ev==="delta")m.querySelector(".text").textContent+=d.texto;else if(ev==="answer"){show(m,d);ended=true}else if(ev==="error"){fail(m,d.detail);ended=true}}}
-if(!ended)fail(m,"la respuesta se interrumpió")}
-async function ask(){const text=q.value.trim();if(!text||busy||!token)return;busy=true;send.disabled=true;log.setAttribute("aria-busy","true");say("Respondiendo…");
-add("user",text);q.value="";const m=add("bot","");const body={mensaje:text,usuario_id:userId(),proyecto:sel.value};if(conv)body.conversacion_id=conv;
-try{const r=await api("/api/v1/chat",{method:"POST",headers:{"Content-Type":"application/json",Accept:"text/event-stream"},body:JSON.stringify(body)});
-if(!r.ok||!/event-stream/.test(r.headers.get("content-type")||""))fail(m,await problem(r));else await stream(r,m)}catch(e){fail(m,"sin conexión ("+e.message+")")}
-m.dataset.done="1";busy=false;send.disabled=false;log.removeAttribute("aria-busy");say("");log.scrollTop=log.scrollHeight;q.focus();loadHistory()}
-async function loadHistory(){const r=await api("/api/v1/conversaciones");if(!r.ok)return;const list=await r.json();
-hist.replaceChildren(...list.map((c)=>{const li=el("li"),b=el("button",null,c.titulo);b.type="button";b.dataset.id=c.conversacion_id;
-b.append(el("small",null,c.proyecto+" · "+new Date(c.actualizado).toLocaleString()));b.onclick=()=>openConv(c.conversacion_id);li.append(b);return li}));mark()}
-async function openConv(id){const r=await api("/api/v1/conversaciones/"+encodeURIComponent(id));if(!r.ok){say(await problem(r),true);return}
-const c=await r.json();newConversation();conv=c.conversacion_id;sel.value=c.proyecto;
-for(const x of c.mensajes){if(x.rol==="user"){add("user",x.contenido);continue}const m=add("bot",x.contenido);m.dataset.done="1";if(x.error)fail(m,x.error);else details(m,x.datos)}
-mark();q.focus()}
-$("auth").onsubmit=(e)=>{e.preventDefault();useToken($("token").value)};
-$("dev")?.addEventListener("click",(e)=>useToken(e.currentTarget.dataset.token));
-$("logout").onclick=forget;$("new").onclick=()=>{newConversation();q.focus()};sel.onchange=newConversation;
-$("ask").onsubmit=(e)=>{e.preventDefault();ask()};
-q.onkeydown=(e)=>{if(e.key==="Enter"&&!e.shiftKey&&!e.isComposing){e.preventDefault();ask()}};
-signedIn(false);if(token)useToken(token);else $("token").focus();`;
 
 export type PageOptions = {
   /** Development mode only: the generated token, offered by a button. Never set otherwise. */
@@ -151,12 +98,12 @@ export async function renderPage(options: PageOptions): Promise<Page> {
 <button id="send">Enviar</button>
 </form>
 </main>
-<script>${SCRIPT}</script>
+<script>${CLIENT_SCRIPT}</script>
 </body>
 </html>`;
   const csp = [
     "default-src 'none'",
-    `script-src ${await sha256Source(SCRIPT)}`,
+    `script-src ${await sha256Source(CLIENT_SCRIPT)}`,
     `style-src ${await sha256Source(STYLE)}`,
     "connect-src 'self'",
     'img-src data:',
