@@ -1,8 +1,10 @@
 // Type-only imports: the page's view of the API comes from the routes' own schemas and adds
 // nothing to the bundle.
 import type { z } from '@hono/zod-openapi';
-import type { ConversationListSchema, ProjectListSchema } from '../../routes/projects.js';
-import type { ChatRequestSchema, ChatResponseSchema, ConversationSchema, ProblemSchema } from '../../routes/schemas.js';
+import type { ChatRequestSchema, ChatResponseSchema } from '../../routes/chat/chat.schemas.js';
+import type { ConversationListSchema, ConversationSchema } from '../../routes/conversations/conversations.schemas.js';
+import type { ProjectListSchema } from '../../routes/projects/projects.routes.js';
+import type { ProblemSchema } from '../../routes/schemas.js';
 
 export type ChatRequest = z.input<typeof ChatRequestSchema>;
 export type ChatResponse = z.output<typeof ChatResponseSchema>;
