@@ -5,6 +5,17 @@ import { FakeOpenAI } from './support/fake-openai.js';
 import { cleanEnv, startProcess, type Started } from './support/processes.js';
 import { accessToken, TEST_SECRET } from './support/tokens.js';
 
+/** Polls until `find` returns a value; fails after `ms`. */
+async function waitFor<T>(find: () => T | undefined, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const found = find();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`not found within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 type Variant = {
   name: string;
   start(db: TestDatabase, settings: Record<string, string>): Promise<{ process: Started; base: string }>;
@@ -87,6 +98,28 @@ describe.each([neonVariant, hyperdriveVariant])('the API as a Cloudflare Worker:
       datos: { count: row!.n },
       respuesta: `Hay ${row!.n} órdenes pendientes.`,
     });
+  });
+
+  it('builds the app once per isolate: its project cache serves the next request (two requests, one lookup)', async () => {
+    const slug = `cache_proof_${Date.now()}`;
+    await test.db.query(
+      `INSERT INTO projects (slug, display_name, system_prompt, open_to_all, allowed_user_ids) VALUES ($1, 'Cache proof', '', true, '{}')`,
+      [slug],
+    );
+    const asked = async (requestId: string) => {
+      const response = await fetch(`${base}/api/v1/chat`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${accessToken(1)}`, 'Content-Type': 'application/json', 'X-Request-Id': requestId },
+        body: JSON.stringify({ mensaje: '¿Cuántas órdenes hay?', usuario_id: 1, proyecto: slug }),
+      });
+      expect(response.status).toBe(200);
+      // The request's log line (workerd prints the Worker's console) says how the project was found.
+      const line = await waitFor(() => worker.output().split('\n').find((l) => l.includes(`"request_id":"${requestId}"`) && l.includes('"msg":"request"')));
+      return (JSON.parse(line.slice(line.indexOf('{'))) as { project_cache?: string }).project_cache;
+    };
+    const id = slug.replaceAll('_', '-');
+    expect(await asked(`${id}-1`)).toBe('miss');
+    expect(await asked(`${id}-2`)).toBe('hit');
   });
 
   it('keeps answering concurrent requests (one connection per request)', async () => {
