@@ -8,7 +8,7 @@ import { tokenSettingsFrom } from './auth/settings.js';
 import { createTokenVerifier } from './auth/simplejwt.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
-import { describeError, isUnexpected, ProblemError, problemResponse, toProblem } from './errors.js';
+import { ProblemError, problemOf, problemResponse, toProblem } from './errors.js';
 import { withCircuitBreaker } from './llm/circuit-breaker.js';
 import { createOpenAIEmbeddingModel, type EmbeddingModel } from './llm/embeddings.js';
 import type { ChatModel } from './llm/model.js';
@@ -135,11 +135,7 @@ export function createApp(deps: AppDeps) {
   docsRoutes(app);
 
   app.notFound((c) => problemResponse(c, new ProblemError(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`)));
-  app.onError((error, c) => {
-    const problem = toProblem(error);
-    if (isUnexpected(problem)) log({ level: 'error', msg: 'unhandled error', request_id: c.get('requestId'), error: describeError(error) });
-    return problemResponse(c, problem);
-  });
+  app.onError((error, c) => problemResponse(c, problemOf(error, log, c.get('requestId'))));
 
   return app;
 }

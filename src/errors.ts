@@ -114,9 +114,14 @@ export function toProblem(error: unknown): ProblemError {
   return internalProblem();
 }
 
-/** Errors that are bugs or deployment mistakes: the caller logs them (clients only see the request id). */
-export function isUnexpected(problem: ProblemError): boolean {
-  return problem.status === 500;
+/**
+ * The problem a failed request answers with; bugs and deployment mistakes (500) are logged
+ * with their details, which clients never see (they get the request id).
+ */
+export function problemOf(error: unknown, log: (entry: Record<string, unknown>) => void, requestId: string | undefined): ProblemError {
+  const problem = toProblem(error);
+  if (problem.status === 500) log({ level: 'error', msg: 'unhandled error', request_id: requestId, error: describeError(error) });
+  return problem;
 }
 
 function modelProblem(error: ModelError): ProblemError {

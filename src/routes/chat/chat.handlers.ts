@@ -2,7 +2,7 @@ import type { RouteConfigToEnv, RouteHandler } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { AppEnv, AuthedEnv } from '../../app-env.js';
-import { describeError, isUnexpected, problemBody, toProblem } from '../../errors.js';
+import { problemBody, problemOf } from '../../errors.js';
 import type { AskResult } from '../../services/chat.js';
 import { ForbiddenError } from '../../services/errors.js';
 import type { chatRoute } from './chat.routes.js';
@@ -43,8 +43,7 @@ export const chat: ChatHandler = async (c) => {
       // The request's own log line was written when the stream began; this one has the outcome.
       c.var.log({ level: 'info', msg: 'stream finished', request_id: c.get('requestId'), user: user.id, ...c.get('logFields') });
     } catch (error) {
-      const problem = toProblem(error);
-      if (isUnexpected(problem)) c.var.log({ level: 'error', msg: 'unhandled error', request_id: c.get('requestId'), error: describeError(error) });
+      const problem = problemOf(error, c.var.log, c.get('requestId'));
       await stream.writeSSE({ event: 'error', data: JSON.stringify(problemBody(problem, c.req.path, c.get('requestId'))) });
     }
   });
