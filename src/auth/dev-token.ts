@@ -1,6 +1,5 @@
-import { sign } from 'hono/jwt';
-import { ConfigError, type JwtAlgorithm } from '../config.js';
-import { isHmac } from './algorithms.js';
+import { SignJWT } from 'jose';
+import { ConfigError, usesHmac, type JwtAlgorithm } from '../config.js';
 
 /**
  * Mints an access token shaped like djangorestframework-simplejwt's, for development and
@@ -18,23 +17,21 @@ export function mintAccessToken(options: {
   now?: Date;
 }): Promise<string> {
   const { algorithm } = options;
-  if (!isHmac(algorithm)) {
+  if (!usesHmac(algorithm)) {
     return Promise.reject(new ConfigError(`development tokens need an HS* ALGORITHM; ${algorithm} tokens come from Django's private key`));
   }
   const issuedAt = Math.floor((options.now ?? new Date()).getTime() / 1000);
-  return sign(
-    {
-      token_type: 'access',
-      exp: issuedAt + (options.lifetimeSeconds ?? 24 * 3600),
-      iat: issuedAt,
-      jti: crypto.randomUUID().replaceAll('-', ''),
-      [options.userIdClaim ?? 'user_id']: /^\d+$/.test(options.userId) ? Number(options.userId) : options.userId,
-      ...(options.audience ? { aud: options.audience } : {}),
-      ...(options.issuer ? { iss: options.issuer } : {}),
-    },
-    options.secret,
-    algorithm,
-  );
+  return new SignJWT({
+    token_type: 'access',
+    exp: issuedAt + (options.lifetimeSeconds ?? 24 * 3600),
+    iat: issuedAt,
+    jti: crypto.randomUUID().replaceAll('-', ''),
+    [options.userIdClaim ?? 'user_id']: /^\d+$/.test(options.userId) ? Number(options.userId) : options.userId,
+    ...(options.audience ? { aud: options.audience } : {}),
+    ...(options.issuer ? { iss: options.issuer } : {}),
+  })
+    .setProtectedHeader({ alg: algorithm, typ: 'JWT' })
+    .sign(new TextEncoder().encode(options.secret));
 }
 
 /** What a developer needs to try the API: the token and a ready-to-paste curl command. */

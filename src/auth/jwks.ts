@@ -1,136 +1,123 @@
-import { z } from 'zod';
-import { KEY_KINDS, type AsymmetricAlgorithm } from './algorithms.js';
+import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors, type JSONWebKeySet, type JWSAlgorithm } from 'jose';
 import { TokenRejected } from './token-rejected.js';
 
 export type AuthLog = (entry: Record<string, unknown>) => void;
 
 /** An unknown `kid` refetches the set at most this often, so made-up kids cannot hammer the URL. */
-export const UNKNOWN_KID_REFETCH_MS = 30_000;
+const UNKNOWN_KID_REFETCH_MS = 30_000;
 /** After a failed fetch, the next attempt waits this long (requests meanwhile are refused). */
-export const FAILED_FETCH_RETRY_MS = 5_000;
+const FAILED_FETCH_RETRY_MS = 5_000;
 const MAX_JWKS_BYTES = 256 * 1024;
 
-export type JwksOptions = { url: string; algorithm: AsymmetricAlgorithm; cacheSeconds: number; timeoutMs: number };
+export type JwksOptions = { url: string; algorithm: JWSAlgorithm; cacheSeconds: number; timeoutMs: number };
 
 /**
- * The signing keys published at a JWKS URL, imported once per fetch and selected by `kid`.
- * Shared by every verifier of the isolate/process with the same options: on Workers the app
- * (and its verifier) is built per request, and the cache must outlive it.
+ * The signing keys published at a JWKS URL. jose fetches them (timeout, no redirects, one fetch
+ * at a time where the runtime allows sharing it), picks a key by `kid` and `alg`, and imports each
+ * key once. When to refetch is decided here, on the verifier's clock: jose's cache and cooldown
+ * run on Date.now(), so they are switched off (Infinity) and `reload()` is called instead.
  */
-const shared = new Map<string, JwksKeys>();
-
-export function jwksKeys(options: JwksOptions): JwksKeys {
-  const id = `${options.algorithm} ${options.cacheSeconds} ${options.timeoutMs} ${options.url}`;
-  let keys = shared.get(id);
-  if (!keys) shared.set(id, (keys = new JwksKeys(options)));
-  return keys;
-}
-
 export class JwksKeys {
-  private keys: Map<string, CryptoKey> | undefined;
+  private readonly remote: ReturnType<typeof createRemoteJWKSet>;
   private fetchedAt = -Infinity;
   private attemptedAt = -Infinity;
-  private lastFailed = false;
-  private inflight: Promise<void> | undefined;
+  private failed = false;
+  private lastError: unknown;
 
-  constructor(private readonly options: JwksOptions) {}
+  constructor(private readonly options: JwksOptions) {
+    this.remote = createRemoteJWKSet(new URL(options.url), {
+      timeoutDuration: options.timeoutMs,
+      cacheMaxAge: Infinity,
+      cooldownDuration: Infinity,
+      [customFetch]: (url, init) => fetchSigningKeys(url, init, options.algorithm),
+    });
+  }
 
   /**
    * The trusted key named `kid` ("" for the set's key without a kid, as PyJWKClient matches a
    * token without kid); refuses unknown kids and tokens we cannot check right now.
    */
   async keyFor(kid: string, nowMs: number, log: AuthLog): Promise<CryptoKey> {
-    const fresh = () => this.keys !== undefined && nowMs - this.fetchedAt < this.options.cacheSeconds * 1000;
-    if (!fresh() && nowMs - this.attemptedAt >= (this.lastFailed ? FAILED_FETCH_RETRY_MS : 0)) await this.refresh(nowMs, log);
-    if (fresh() && !this.keys!.has(kid) && nowMs - this.attemptedAt >= UNKNOWN_KID_REFETCH_MS) await this.refresh(nowMs, log);
+    const fresh = () => nowMs - this.fetchedAt < this.options.cacheSeconds * 1000;
+    if (!fresh() && nowMs - this.attemptedAt >= (this.failed ? FAILED_FETCH_RETRY_MS : 0)) await this.refresh(nowMs, log);
     if (!fresh()) throw new TokenRejected('signing keys unavailable');
-    const key = this.keys!.get(kid);
-    if (!key) throw new TokenRejected('invalid token');
-    return key;
+    try {
+      return await this.select(kid);
+    } catch (error) {
+      if (!(error instanceof errors.JWKSNoMatchingKey) || nowMs - this.attemptedAt < UNKNOWN_KID_REFETCH_MS) throw error;
+      await this.refresh(nowMs, log);
+      return this.select(kid);
+    }
   }
 
-  /** One fetch at a time; concurrent callers wait for it. */
-  private refresh(nowMs: number, log: AuthLog): Promise<void> {
-    this.inflight ??= (async () => {
-      this.attemptedAt = nowMs;
-      try {
-        this.keys = await this.fetchKeys();
-        this.fetchedAt = nowMs;
-        this.lastFailed = false;
-      } catch (error) {
-        this.lastFailed = true;
+  private async select(kid: string): Promise<CryptoKey> {
+    try {
+      return await this.remote({ alg: this.options.algorithm, kid });
+    } catch (error) {
+      // Several keys under one kid: the first that imports, as PyJWKClient takes the first match.
+      if (error instanceof errors.JWKSMultipleMatchingKeys) for await (const key of error) return key;
+      throw error;
+    }
+  }
+
+  private async refresh(nowMs: number, log: AuthLog): Promise<void> {
+    this.attemptedAt = nowMs; // before any await: concurrent callers see the attempt
+    try {
+      await this.remote.reload();
+      this.fetchedAt = nowMs;
+      this.failed = false;
+    } catch (error) {
+      this.failed = true;
+      // Callers that shared one fetch share its error: one log line per failed fetch.
+      if (error !== this.lastError) {
         log({ level: 'error', msg: 'signing keys unavailable', jwks_url: this.options.url, error: error instanceof Error ? error.message : String(error) });
-      } finally {
-        this.inflight = undefined;
       }
-    })();
-    return this.inflight;
-  }
-
-  private async fetchKeys(): Promise<Map<string, CryptoKey>> {
-    const response = await fetch(this.options.url, {
-      headers: { Accept: 'application/json' },
-      redirect: 'manual', // a redirect is a failure: the configured URL is the only trusted one
-      signal: AbortSignal.timeout(this.options.timeoutMs),
-    });
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw new Error(`JWKS answered HTTP ${response.status}`);
+      this.lastError = error;
     }
-    if (Number(response.headers.get('content-length') ?? 0) > MAX_JWKS_BYTES) {
-      await response.body?.cancel();
-      throw new Error('JWKS larger than 256 KiB');
-    }
-    const text = await response.text();
-    if (text.length > MAX_JWKS_BYTES) throw new Error('JWKS larger than 256 KiB');
-    const document = jwksDocument.safeParse(parseJson(text));
-    if (!document.success) throw new Error('JWKS is not a JSON object with a "keys" array');
-    const keys = new Map<string, CryptoKey>();
-    for (const candidate of document.data.keys) {
-      const jwk = publicJwk(candidate, this.options.algorithm);
-      if (!jwk || keys.has(jwk.kid)) continue; // first of a repeated kid (or of the kid-less keys) wins
-      try {
-        keys.set(jwk.kid, await crypto.subtle.importKey('jwk', jwk.key, KEY_KINDS[this.options.algorithm].importParams, false, ['verify']));
-      } catch {
-        // A malformed key is skipped like a key for another algorithm.
-      }
-    }
-    if (keys.size === 0) throw new Error(`JWKS has no signing key for ${this.options.algorithm}`);
-    return keys;
   }
 }
 
-const jwksDocument = z.object({ keys: z.array(z.unknown()).max(100) });
-
-const jwkFields = z.object({
-  kty: z.string(),
-  kid: z.string().min(1).max(256).optional(),
-  use: z.string().optional(),
-  alg: z.string().optional(),
-  key_ops: z.array(z.string()).optional(),
-  n: z.string().optional(),
-  e: z.string().optional(),
-  crv: z.string().optional(),
-  x: z.string().optional(),
-  y: z.string().optional(),
-});
+/** Members a public signing key may carry; anything else (`d`, …) is dropped, never imported. */
+const PUBLIC_MEMBERS = new Set(['kty', 'kid', 'use', 'alg', 'key_ops', 'n', 'e', 'crv', 'x', 'y']);
 
 /**
- * Only the public members of a JWKS entry meant for signatures with our algorithm (never a
- * private member such as `d`, which would make WebCrypto import a private key).
+ * jose's fetch of the JWKS, where its answer is checked: HTTP 200, at most 256 KiB, a JSON object
+ * with a "keys" array holding at least one key jose would use for the algorithm. Keys keep only
+ * their public members, and a key without kid is filed under kid "" (see keyFor). Failures name
+ * the problem for the log.
  */
-function publicJwk(candidate: unknown, algorithm: AsymmetricAlgorithm): { kid: string; key: JsonWebKey } | undefined {
-  const parsed = jwkFields.safeParse(candidate);
-  if (!parsed.success) return undefined;
-  const { kty, kid = '', use, alg, key_ops, n, e, crv, x, y } = parsed.data;
-  const kind = KEY_KINDS[algorithm];
-  if (kty !== kind.kty || (use !== undefined && use !== 'sig') || (alg !== undefined && alg !== algorithm)) return undefined;
-  if (key_ops !== undefined && !key_ops.includes('verify')) return undefined;
-  if (kty === 'RSA') return n && e ? { kid, key: { kty, n, e } } : undefined;
-  if (crv !== kind.crv || !x) return undefined;
-  if (kty === 'EC') return y ? { kid, key: { kty, crv, x, y } } : undefined;
-  return { kid, key: { kty, crv, x } };
+async function fetchSigningKeys(url: string, init: RequestInit, algorithm: JWSAlgorithm): Promise<Response> {
+  const response = await fetch(url, init); // jose's init: GET, redirect "manual" (a redirect is a failure), timeout signal
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    throw new Error(`JWKS answered HTTP ${response.status}`);
+  }
+  if (Number(response.headers.get('content-length') ?? 0) > MAX_JWKS_BYTES) {
+    await response.body?.cancel();
+    throw new Error('JWKS larger than 256 KiB');
+  }
+  const text = await response.text();
+  if (text.length > MAX_JWKS_BYTES) throw new Error('JWKS larger than 256 KiB');
+  const document = parseJson(text);
+  if (!isObject(document) || !Array.isArray(document.keys)) throw new Error('JWKS is not a JSON object with a "keys" array');
+  const jwks: JSONWebKeySet = { keys: document.keys.filter(isObject).flatMap(publicKey) };
+  // jose's own choice for a token without kid: one key, or several (JWKSMultipleMatchingKeys).
+  const usable = await createLocalJWKSet(jwks)({ alg: algorithm }).then(
+    () => true,
+    (error) => error instanceof errors.JWKSMultipleMatchingKeys,
+  );
+  if (!usable) throw new Error(`JWKS has no signing key for ${algorithm}`);
+  return Response.json(jwks);
 }
+
+function publicKey(key: Record<string, unknown>): JSONWebKeySet['keys'] {
+  const { kid = '' } = key;
+  if (typeof kid !== 'string' || (kid === '' && key.kid !== undefined)) return []; // "" stands for "no kid"
+  const members = Object.entries(key).filter(([name]) => PUBLIC_MEMBERS.has(name));
+  return [{ ...Object.fromEntries(members), kid } as JSONWebKeySet['keys'][number]];
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function parseJson(text: string): unknown {
   try {

@@ -1,7 +1,6 @@
-import { ConfigError } from '../config.js';
-import { hmacImportParams, isHmac, KEY_KINDS } from './algorithms.js';
-import type { JoseHeader } from './compact.js';
-import { jwksKeys, type AuthLog } from './jwks.js';
+import { importSPKI, type JWSHeaderParameters } from 'jose';
+import { ConfigError, type JwtAlgorithm } from '../config.js';
+import { JwksKeys, type AuthLog } from './jwks.js';
 import { readSpkiPem } from './pem.js';
 import type { TokenSettings } from './simplejwt.js';
 import { TokenRejected } from './token-rejected.js';
@@ -9,19 +8,35 @@ import { TokenRejected } from './token-rejected.js';
 /** HMAC secrets shorter than this (in UTF-8 bytes) can be brute-forced from one token. */
 export const MIN_SECRET_BYTES = 32;
 const JWKS_TIMEOUT_MS = 5_000;
+/** jose refuses RSA keys shorter than this. */
+const MIN_RSA_BITS = 2048;
 
 /**
- * The key that checks a token's signature. It never comes from the token: `jwk`, `jku`, `x5u`,
- * `x5c` are ignored, and `kid` only chooses among the keys of the configured JWKS (ignored otherwise).
+ * The key that checks a token's signature. It never comes from the token: jose ignores `jwk`,
+ * `jku`, `x5u`, `x5c`, and `kid` only chooses among the keys of the configured JWKS (ignored otherwise).
  */
-export type KeySource = (header: JoseHeader) => Promise<CryptoKey>;
+export type KeySource = (header: JWSHeaderParameters, nowMs: number, log: AuthLog) => Promise<CryptoKey>;
 
 /**
- * Builds the key source the settings call for, or throws a ConfigError naming every setting
- * that does not fit ALGORITHM: HS* need JWT_SECRET_KEY (≥ 32 bytes outside development);
- * RS*, ES* and EdDSA need exactly one of JWT_PUBLIC_KEY and JWT_JWKS_URL.
+ * One key source per key settings for the life of the process or isolate: Workers build the app
+ * (and its verifier) for every request, and the imported key and the JWKS cache must outlive it.
  */
-export function createKeySource(settings: TokenSettings, now: () => Date, log: AuthLog): KeySource {
+const sources = new Map<string, KeySource>();
+
+/**
+ * The key source the settings call for, or a ConfigError naming every setting that does not
+ * fit ALGORITHM: HS* need JWT_SECRET_KEY (≥ 32 bytes outside development); RS*, ES* and EdDSA
+ * need exactly one of JWT_PUBLIC_KEY and JWT_JWKS_URL.
+ */
+export function keySourceFor(settings: TokenSettings): KeySource {
+  const { algorithm, secret, publicKey, jwksUrl, jwksCacheSeconds, jwksTimeoutMs, allowShortSecret } = settings;
+  const id = JSON.stringify([algorithm, secret, publicKey, jwksUrl, jwksCacheSeconds, jwksTimeoutMs, allowShortSecret]);
+  let source = sources.get(id);
+  if (!source) sources.set(id, (source = createKeySource(settings)));
+  return source;
+}
+
+function createKeySource(settings: TokenSettings): KeySource {
   const { algorithm, secret, publicKey, jwksUrl } = settings;
   const problems: string[] = [];
   const fail = () => new ConfigError(`Invalid settings:\n  ${problems.join('\n  ')}`);
@@ -39,8 +54,10 @@ export function createKeySource(settings: TokenSettings, now: () => Date, log: A
       );
     }
     if (problems.length > 0) throw fail();
-    let key: Promise<CryptoKey> | undefined; // imported once: importing costs more than verifying
-    return () => (key ??= crypto.subtle.importKey('raw', material, hmacImportParams(algorithm), false, ['verify']));
+    // Imported once: given the raw secret, jose would import it again for every token.
+    let key: Promise<CryptoKey> | undefined;
+    const hash = `SHA-${algorithm.slice(2)}`;
+    return () => (key ??= crypto.subtle.importKey('raw', material, { name: 'HMAC', hash }, false, ['verify']));
   }
 
   if (publicKey && jwksUrl) problems.push('JWT_PUBLIC_KEY, JWT_JWKS_URL: set only one of them');
@@ -49,20 +66,31 @@ export function createKeySource(settings: TokenSettings, now: () => Date, log: A
   if (pem && 'problem' in pem) problems.push(`JWT_PUBLIC_KEY: ${pem.problem}`);
   if (problems.length > 0) throw fail();
 
-  if (pem && 'der' in pem) {
+  if (pem && 'spki' in pem) {
     let key: Promise<CryptoKey> | undefined;
-    return () => (key ??= crypto.subtle.importKey('spki', pem.der, KEY_KINDS[algorithm].importParams, false, ['verify']));
+    return () => (key ??= importSPKI(pem.spki, algorithm).then(checkRsaLength));
   }
-  const jwks = jwksKeys({
+  const jwks = new JwksKeys({
     url: jwksUrl!,
     algorithm,
     cacheSeconds: settings.jwksCacheSeconds ?? 300,
     timeoutMs: settings.jwksTimeoutMs ?? JWKS_TIMEOUT_MS,
   });
-  return (header) => {
+  return (header, nowMs, log) => {
     // No kid selects the set's kid-less key, if it has one (PyJWKClient's rule).
-    const kid = header.kid === undefined ? '' : header.kid;
+    const { kid = '' } = header;
     if (typeof kid !== 'string' || header.kid === '') return Promise.reject(new TokenRejected('invalid token'));
-    return jwks.keyFor(kid, now().getTime(), log);
+    return jwks.keyFor(kid, nowMs, log);
   };
+}
+
+const isHmac = (algorithm: JwtAlgorithm): algorithm is Extract<JwtAlgorithm, `HS${string}`> => algorithm.startsWith('HS');
+
+/** A short RSA key would have jose refuse every token as invalid: say what is wrong instead. */
+function checkRsaLength(key: CryptoKey): CryptoKey {
+  const { modulusLength } = key.algorithm as Partial<RsaHashedKeyAlgorithm>;
+  if (modulusLength !== undefined && modulusLength < MIN_RSA_BITS) {
+    throw new ConfigError(`JWT_PUBLIC_KEY: is a ${modulusLength}-bit RSA key; tokens need an RSA key of at least ${MIN_RSA_BITS} bits`);
+  }
+  return key;
 }

@@ -1,12 +1,23 @@
-import type { AsymmetricAlgorithm } from './algorithms.js';
-import { KEY_KINDS } from './algorithms.js';
+import type { JwtAlgorithm } from '../config.js';
+
+type AsymmetricAlgorithm = Exclude<JwtAlgorithm, `HS${string}`>;
+
+const NEEDS: Record<AsymmetricAlgorithm, string> = {
+  RS256: 'an RSA key',
+  RS384: 'an RSA key',
+  RS512: 'an RSA key',
+  ES256: 'an EC P-256 key',
+  ES384: 'an EC P-384 key',
+  EdDSA: 'an Ed25519 key',
+};
 
 /**
  * Reads JWT_PUBLIC_KEY: one PEM "PUBLIC KEY" (SPKI) block, literal "\n" escapes allowed, whose
- * key type fits the algorithm. Returns the DER bytes, or a message saying what is wrong, so a
- * wrong key stops start-up instead of failing every request.
+ * key type fits the algorithm. Returns the block for jose's importSPKI, or a message saying what
+ * is wrong. Settings are checked synchronously at start-up and importing is asynchronous, so
+ * the key type is named here; jose validates the key itself when it imports it.
  */
-export function readSpkiPem(text: string, algorithm: AsymmetricAlgorithm): { der: Uint8Array<ArrayBuffer> } | { problem: string } {
+export function readSpkiPem(text: string, algorithm: AsymmetricAlgorithm): { spki: string } | { problem: string } {
   const pem = text.replace(/\\r/g, '').replace(/\\n/g, '\n');
   const blocks = [...pem.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----([^-]*)-----END \1-----/g)];
   const label = blocks[0]?.[1];
@@ -23,61 +34,38 @@ export function readSpkiPem(text: string, algorithm: AsymmetricAlgorithm): { der
   if (label !== 'PUBLIC KEY') return { problem: `is a "${label}" PEM block, not "PUBLIC KEY"` };
 
   const body = blocks[0]![2]!.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) return { problem: 'is not valid PEM: the key body is not base64' };
-  let der: Uint8Array<ArrayBuffer>;
+  const notBase64 = { problem: 'is not valid PEM: the key body is not base64' };
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) return notBase64;
+  let der: Uint8Array;
   try {
     der = Uint8Array.from(atob(body), (char) => char.charCodeAt(0));
   } catch {
-    return { problem: 'is not valid PEM: the key body is not base64' };
+    return notBase64; // atob also refuses a body of impossible length
   }
   const found = spkiKeyType(der);
-  const expected = KEY_KINDS[algorithm].describe;
-  if (found !== expected) {
-    return { problem: `is ${found ?? 'not a key this service can read'}, but ALGORITHM ${algorithm} needs ${expected}` };
+  if (found !== NEEDS[algorithm]) {
+    return { problem: `is ${found ?? 'not a key this service can read'}, but ALGORITHM ${algorithm} needs ${NEEDS[algorithm]}` };
   }
-  return { der };
+  return { spki: `-----BEGIN PUBLIC KEY-----\n${body}\n-----END PUBLIC KEY-----` };
 }
 
-/** OIDs (DER content bytes, hex) of the SPKI algorithm identifiers and EC curves we know. */
-const RSA_ENCRYPTION = '2a864886f70d010101';
-const EC_PUBLIC_KEY = '2a8648ce3d0201';
-const ED25519 = '2b6570';
-const CURVES: Record<string, string> = { '2a8648ce3d030107': 'P-256', '2b81040022': 'P-384', '2b81040023': 'P-521' };
+/** The DER (hex) that opens an SPKI's AlgorithmIdentifier for each key type we can name: the key OID, then the curve OID for EC. */
+const KEY_TYPES: [string, string][] = [
+  ['06092a864886f70d010101', 'an RSA key'],
+  ['06072a8648ce3d020106082a8648ce3d030107', 'an EC P-256 key'],
+  ['06072a8648ce3d020106052b81040022', 'an EC P-384 key'],
+  ['06072a8648ce3d020106052b81040023', 'an EC P-521 key'],
+  ['06032b6570', 'an Ed25519 key'],
+];
 
-/**
- * The key type named by an SPKI's AlgorithmIdentifier:
- * SEQUENCE { SEQUENCE { OID algorithm, [OID curve] }, BIT STRING key }.
- */
+/** The key type an SPKI names: SEQUENCE { SEQUENCE { OID, [curve OID] }, BIT STRING key }. */
 function spkiKeyType(der: Uint8Array): string | undefined {
-  const outer = readDer(der, 0, 0x30);
-  const algorithmId = outer && readDer(der, outer.contentStart, 0x30);
-  const oid = algorithmId && readDer(der, algorithmId.contentStart, 0x06);
-  if (!outer || outer.end !== der.length || !algorithmId || !oid) return undefined;
-  const oidHex = hex(der.subarray(oid.contentStart, oid.end));
-  if (oidHex === RSA_ENCRYPTION) return 'an RSA key';
-  if (oidHex === ED25519) return 'an Ed25519 key';
-  if (oidHex !== EC_PUBLIC_KEY) return undefined;
-  const curve = oid.end < algorithmId.end ? readDer(der, oid.end, 0x06) : undefined;
-  const name = curve && CURVES[hex(der.subarray(curve.contentStart, curve.end))];
-  return name ? `an EC ${name} key` : 'an EC key on a curve this service does not support';
-}
-
-/** One DER element's header at `offset` with the expected tag (definite lengths up to 3 bytes). */
-function readDer(der: Uint8Array, offset: number, tag: number): { contentStart: number; end: number } | undefined {
-  if (der[offset] !== tag) return undefined;
-  const first = der[offset + 1];
-  if (first === undefined) return undefined;
-  let length = first;
-  let contentStart = offset + 2;
-  if (first & 0x80) {
-    const bytes = first & 0x7f;
-    if (bytes < 1 || bytes > 3 || offset + 2 + bytes > der.length) return undefined;
-    length = 0;
-    for (let i = 0; i < bytes; i++) length = length * 256 + der[offset + 2 + i]!;
-    contentStart += bytes;
+  let offset = 0;
+  for (let sequence = 0; sequence < 2; sequence++) {
+    if (der[offset] !== 0x30) return undefined;
+    const length = der[offset + 1] ?? 0;
+    offset += 2 + (length & 0x80 ? length & 0x7f : 0); // tag, then a short length or a long one's byte count
   }
-  const end = contentStart + length;
-  return end <= der.length ? { contentStart, end } : undefined;
+  const hex = Array.from(der.subarray(offset, offset + 19), (byte) => byte.toString(16).padStart(2, '0')).join('');
+  return KEY_TYPES.find(([prefix]) => hex.startsWith(prefix))?.[1];
 }
-
-const hex = (bytes: Uint8Array) => Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { createKeySource } from './keys.js';
+import { keySourceFor } from './keys.js';
 import type { TokenSettings } from './simplejwt.js';
 
 /**
@@ -19,6 +19,6 @@ export function tokenSettingsFrom(config: Config): TokenSettings {
     leewaySeconds: config.JWT_LEEWAY,
     userIdClaim: config.JWT_USER_ID_CLAIM,
   };
-  createKeySource(settings, () => new Date(), () => {}); // validation only
+  keySourceFor(settings); // checks the key settings (and keeps the source for the verifier)
   return settings;
 }

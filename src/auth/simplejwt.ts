@@ -1,9 +1,8 @@
-import { verify } from 'hono/jwt';
-import type { JWTPayload } from 'hono/utils/jwt/types';
-import type { JwtAlgorithm } from '../config.js';
-import { parseCompactToken } from './compact.js';
+import { base64url, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { ConfigError, type JwtAlgorithm } from '../config.js';
+import { findDuplicateKey } from './json-duplicates.js';
 import type { AuthLog } from './jwks.js';
-import { createKeySource } from './keys.js';
+import { keySourceFor } from './keys.js';
 import { TokenRejected } from './token-rejected.js';
 
 export { TokenRejected };
@@ -31,48 +30,48 @@ export type VerifiedUser = { id: string; claims: JWTPayload };
 
 /** Tokens longer than this are refused before any parsing. */
 const MAX_TOKEN_LENGTH = 8192;
+/** Three non-empty base64url segments without padding, as PyJWT writes them (jose's decoder also takes "="). */
+const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Verifies access tokens the way Django's djangorestframework-simplejwt issues them.
- * The token's shape is checked first (compact.ts), then its `alg` against ALGORITHM, then the
- * signature with a key from the settings only (keys.ts) by `hono/jwt`, which also checks `iss`
- * and `aud`. SimpleJWT's own rules (`exp` and `jti` required, `token_type` "access", leeway on
- * times) are applied here. Throws ConfigError at creation when the key settings do not fit.
+ * Verifies access tokens the way Django's djangorestframework-simplejwt issues them. jose checks
+ * the signature with a key from the settings only (keys.ts), `alg` against ALGORITHM exactly,
+ * `exp` (required), `nbf`, `iss` and `aud`, with the configured leeway and clock. SimpleJWT's own
+ * rules (`jti`, `token_type` "access", the user claim) and what jose does not check (repeated
+ * member names, `iat` in the future) are applied here. Throws ConfigError at creation when the
+ * key settings do not fit.
  */
 export function createTokenVerifier(settings: TokenSettings, now: () => Date = () => new Date(), log: AuthLog = () => {}) {
-  const keyFor = createKeySource(settings, now, log);
+  const keys = keySourceFor(settings);
+  const leeway = settings.leewaySeconds;
+  const options: JWTVerifyOptions = {
+    algorithms: [settings.algorithm], // no "none", no HS256 where RS256 is expected
+    requiredClaims: ['exp'],
+    clockTolerance: leeway,
+    ...(settings.issuer ? { issuer: settings.issuer } : {}),
+    ...(settings.audience ? { audience: settings.audience } : {}),
+  };
 
   return async function verifyAccessToken(token: string): Promise<VerifiedUser> {
     if (token.length > MAX_TOKEN_LENGTH) throw new TokenRejected('token too long');
-    const { header } = parseCompactToken(token);
-    // Exactly the configured algorithm: no "none", no HS256 where RS256 is expected.
-    if (header.alg !== settings.algorithm) throw new TokenRejected('invalid token');
-    const key = await keyFor(header);
+    if (!COMPACT_JWS.test(token)) throw new TokenRejected('invalid token');
+    const currentDate = now();
     let claims: JWTPayload;
     try {
-      claims = await verify(token, key, {
-        alg: settings.algorithm,
-        // Time claims are checked below, with the configured leeway and clock.
-        exp: false,
-        nbf: false,
-        iat: false,
-        ...(settings.issuer ? { iss: settings.issuer } : {}),
-        ...(settings.audience ? { aud: settings.audience } : {}),
-      });
-    } catch {
-      // The library's messages may echo the token; keep ours generic.
-      throw new TokenRejected('invalid token');
+      ({ payload: claims } = await jwtVerify(token, (header) => keys(header, currentDate.getTime(), log), { ...options, currentDate }));
+    } catch (error) {
+      if (error instanceof TokenRejected || error instanceof ConfigError) throw error;
+      throw new TokenRejected(reason(error));
     }
-    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new TokenRejected('invalid token');
+    // JSON.parse (jose's too) keeps the last of two members with the same name, other parsers the
+    // first: a token whose meaning depends on the parser is refused. jose has parsed both texts.
+    for (const segment of token.split('.', 2)) {
+      if (findDuplicateKey(utf8.decode(base64url.decode(segment))) !== undefined) throw new TokenRejected('invalid token');
+    }
 
-    const seconds = Math.floor(now().getTime() / 1000);
-    const leeway = settings.leewaySeconds;
-    if (!isNumericDate(claims.exp)) throw new TokenRejected('token has no valid exp claim');
-    if (claims.exp + leeway <= seconds) throw new TokenRejected('token expired');
-    if (claims.nbf !== undefined && (!isNumericDate(claims.nbf) || claims.nbf - leeway > seconds)) {
-      throw new TokenRejected('token not yet valid');
-    }
-    if (claims.iat !== undefined && (!isNumericDate(claims.iat) || claims.iat - leeway > seconds)) {
+    const seconds = Math.floor(currentDate.getTime() / 1000);
+    if (claims.iat !== undefined && (typeof claims.iat !== 'number' || claims.iat - leeway > seconds)) {
       throw new TokenRejected('token issued in the future');
     }
     if (typeof claims.jti !== 'string' || claims.jti === '') throw new TokenRejected('token has no jti claim');
@@ -87,6 +86,13 @@ export function createTokenVerifier(settings: TokenSettings, now: () => Date = (
   };
 }
 
-function isNumericDate(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
+/**
+ * The refusal's reason. jose checks claims only once the signature holds, so naming the claim
+ * tells nothing to a forger; jose's own messages are not passed on.
+ */
+function reason(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return 'token expired';
+  if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'exp') return 'token has no valid exp claim';
+  if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'nbf') return 'token not yet valid';
+  return 'invalid token';
 }
