@@ -18,8 +18,9 @@ const MIN_RSA_BITS = 2048;
 export type KeySource = (header: JWSHeaderParameters, nowMs: number, log: AuthLog) => Promise<CryptoKey>;
 
 /**
- * One key source per key settings for the life of the process or isolate: Workers build the app
- * (and its verifier) for every request, and the imported key and the JWKS cache must outlive it.
+ * One key source per key settings for the life of the process or isolate, shared by every app
+ * built there (the attack suite builds several per test, as a per-request Worker once did): the
+ * imported key and the JWKS cache outlive any one app. One entry per configuration in practice.
  */
 const sources = new Map<string, KeySource>();
 
