@@ -26,16 +26,19 @@ function conditions(p: Params, ctx: QueryContext, status?: OrderStatus, window?:
   if (window) {
     const now = p.add(ctx.now.toISOString());
     let zone: string | undefined; // bound only when used: PostgreSQL rejects parameters it cannot type
-    const startOf = (unit: 'day' | 'week' | 'month') => {
+    // `shift` applies to the local wall-clock time, before converting back: a day is then a
+    // calendar day, also across a daylight-saving change (timestamptz arithmetic follows the
+    // session's zone instead).
+    const startOf = (unit: 'day' | 'week' | 'month', shift = '') => {
       zone ??= p.add(ctx.timeZone);
-      return `(date_trunc('${unit}', ${now}::timestamptz AT TIME ZONE ${zone}) AT TIME ZONE ${zone})`;
+      return `((date_trunc('${unit}', ${now}::timestamptz AT TIME ZONE ${zone})${shift}) AT TIME ZONE ${zone})`;
     };
     switch (window.kind) {
       case 'today':
         parts.push(`created_at >= ${startOf('day')}`, `created_at <= ${now}::timestamptz`);
         break;
       case 'yesterday':
-        parts.push(`created_at >= (${startOf('day')} - interval '1 day')`, `created_at < ${startOf('day')}`);
+        parts.push(`created_at >= ${startOf('day', " - interval '1 day'")}`, `created_at < ${startOf('day')}`);
         break;
       case 'this_week':
         parts.push(`created_at >= ${startOf('week')}`, `created_at <= ${now}::timestamptz`);
