@@ -57,6 +57,7 @@ function calendar(now: Date, zone: string) {
 }
 
 const esMoney = (n: number) => new Intl.NumberFormat('es-ES', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n);
+const enMoney = (n: number) => new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n);
 const esCount = (n: number) => new Intl.NumberFormat('es-ES').format(n);
 const enCount = (n: number) => new Intl.NumberFormat('en-US').format(n);
 /** "1 orden cancelada" / "3 órdenes canceladas": Spanish agreement with the count. */
@@ -94,6 +95,14 @@ const INSTANTS: [why: string, at: string, zone: string][] = [
   ['the Monday after Madrid moved its clocks back, 00:30', '2026-10-25T23:30:00Z', 'Europe/Madrid'],
 ];
 
+/** A project whose orders are placed by hand, so that each count (0, 1, 2) is there on purpose. */
+const GRAMMAR_PROJECT = 'gramatica';
+const GRAMMAR_ORDERS: [status: string, amount: string, customer: string, daysAgo: number][] = [
+  ['pending', '12000.00', 'Cliente Uno', 3],
+  ['pending', '345.60', 'Cliente Uno', 4],
+  ['shipped', '10.50', 'Cliente Dos', 2],
+];
+
 describe.each(DATABASE_KINDS)('chat contract on the %s PostgreSQL', (kind) => {
   const now = NOW;
   let test: TestDatabase;
@@ -102,6 +111,18 @@ describe.each(DATABASE_KINDS)('chat contract on the %s PostgreSQL', (kind) => {
 
   beforeAll(async () => {
     test = await createSeededDatabase(kind, now);
+    await test.db.query(`INSERT INTO projects (slug, display_name, system_prompt) VALUES ($1, 'Gramática', 'Eres un asistente.')`, [
+      GRAMMAR_PROJECT,
+    ]);
+    for (const [status, amount, customer, daysAgo] of GRAMMAR_ORDERS) {
+      await test.db.query('INSERT INTO orders (project, status, amount, customer, created_at) VALUES ($1, $2, $3, $4, $5)', [
+        GRAMMAR_PROJECT,
+        status,
+        amount,
+        customer,
+        new Date(now.getTime() - daysAgo * 86_400_000),
+      ]);
+    }
     model = await new FakeOpenAI().start();
     app = buildApp(
       test.db,
@@ -277,7 +298,50 @@ describe.each(DATABASE_KINDS)('chat contract on the %s PostgreSQL', (kind) => {
       `El importe total de la 1 orden cancelada este mes es ${esMoney(total)}.`,
     );
     expect((await chat('¿Cuántas órdenes canceladas hay este mes?')).respuesta).toBe('Hay 1 orden cancelada este mes.');
+    expect((await chat('total of cancelled orders this month')).respuesta).toBe(`The 1 cancelled order this month adds up to ${enMoney(total)}.`);
     expect((await chat('How many cancelled orders are there this month?')).respuesta).toBe('There is 1 cancelled order this month.');
+  });
+
+  // The grammar project has 0 cancelled, 1 shipped and 2 pending orders, both pending ones Cliente Uno's.
+  it.each([
+    ['¿Cuántas órdenes canceladas hay?', 'Hay 0 órdenes canceladas.'],
+    ['¿Cuántas órdenes enviadas hay?', 'Hay 1 orden enviada.'],
+    ['¿Cuántas órdenes pendientes hay?', 'Hay 2 órdenes pendientes.'],
+    ['How many cancelled orders are there?', 'There are 0 cancelled orders.'],
+    ['How many shipped orders are there?', 'There is 1 shipped order.'],
+    ['How many pending orders are there?', 'There are 2 pending orders.'],
+    ['total de las órdenes canceladas', 'El importe total de las 0 órdenes canceladas es 0,00.'],
+    ['total de las órdenes enviadas', 'El importe total de la 1 orden enviada es 10,50.'],
+    ['total de las órdenes pendientes', 'El importe total de las 2 órdenes pendientes es 12.345,60.'],
+    ['total of cancelled orders', 'The 0 cancelled orders add up to 0.00.'],
+    ['total amount of shipped orders', 'The 1 shipped order adds up to 10.50.'],
+    ['total of pending orders', 'The 2 pending orders add up to 12,345.60.'],
+    ['el mejor cliente', 'El mejor cliente por importe (sin canceladas):\n1. Cliente Uno — 12.345,60 (2 órdenes)'],
+    ['the best customer', 'The top customer by amount (cancelled orders excluded):\n1. Cliente Uno — 12,345.60 (2 orders)'],
+    ['mejores clientes', 'Los 2 mejores clientes por importe (sin canceladas):\n1. Cliente Uno — 12.345,60 (2 órdenes)\n2. Cliente Dos — 10,50 (1 orden)'],
+    ['top customers', 'The top 2 customers by amount (cancelled orders excluded):\n1. Cliente Uno — 12,345.60 (2 orders)\n2. Cliente Dos — 10.50 (1 order)'],
+    ['órdenes por estado', 'Órdenes por estado: pendientes 2, enviadas 1.'],
+    ['órdenes por estado hoy', 'No hay órdenes hoy.'],
+    ['orders by status today', 'There are no orders today.'],
+    ['últimas órdenes canceladas', 'No hay órdenes canceladas.'],
+  ])('phrases zero, one and more as written: %s', async (mensaje, respuesta) => {
+    expect((await chat(mensaje, GRAMMAR_PROJECT)).respuesta).toBe(respuesta);
+  });
+
+  it('heads a list of one latest order in the singular, and of several in the plural', async () => {
+    const ids = (
+      await test.db.query<{ id: number }>('SELECT id::int AS id FROM orders WHERE project = $1 ORDER BY created_at DESC', [GRAMMAR_PROJECT])
+    ).map((r) => r.id);
+    expect((await chat('la última orden', GRAMMAR_PROJECT)).respuesta).toBe(`La última orden:\n#${ids[0]} Cliente Dos — enviada, 10,50, 2026-03-01`);
+    expect((await chat('the latest order', GRAMMAR_PROJECT)).respuesta).toBe(`The latest order:\n#${ids[0]} Cliente Dos — shipped, 10.50, 2026-03-01`);
+    expect((await chat('últimas 5 órdenes', GRAMMAR_PROJECT)).respuesta).toBe(
+      [
+        'Las últimas 3 órdenes:',
+        `#${ids[0]} Cliente Dos — enviada, 10,50, 2026-03-01`,
+        `#${ids[1]} Cliente Uno — pendiente, 12.000,00, 2026-02-28`,
+        `#${ids[2]} Cliente Uno — pendiente, 345,60, 2026-02-27`,
+      ].join('\n'),
+    );
   });
 
   /**
