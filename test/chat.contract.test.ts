@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../src/db/database.js';
+import { seedDemoData } from '../src/db/seed.js';
 import { ask, buildApp, question } from './support/app.js';
 import { createSeededDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';
@@ -23,19 +24,105 @@ async function countOrders(db: Database, project: string, where = 'true', params
   return row!.n;
 }
 
-function startOfUtcWeek(now: Date): Date {
-  const day = (now.getUTCDay() + 6) % 7; // Monday = 0
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - day));
+/** The wall-clock fields of `at` in `zone`, from Intl (independent of PostgreSQL's zone code). */
+function localFields(at: Date, zone: string) {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+  }).formatToParts(at);
+  const field = (type: string) => Number(parts.find((p) => p.type === type)!.value);
+  return { y: field('year'), m: field('month'), d: field('day'), h: field('hour'), min: field('minute'), s: field('second') };
 }
 
+/** When the local date y-m-d (d may overflow: 0 is the previous month's last day) begins in `zone`. */
+function localMidnight(y: number, m: number, d: number, zone: string): Date {
+  const wanted = Date.UTC(y, m - 1, d);
+  let at = wanted;
+  for (let i = 0; i < 3; i++) {
+    const shown = localFields(new Date(at), zone);
+    at += wanted - Date.UTC(shown.y, shown.m - 1, shown.d, shown.h, shown.min, shown.s);
+  }
+  return new Date(at);
+}
+
+/** Where today, yesterday, this week (from Monday) and this month begin in `zone`. */
+function calendar(now: Date, zone: string) {
+  const { y, m, d } = localFields(now, zone);
+  const weekday = (new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7; // Monday = 0
+  return {
+    today: localMidnight(y, m, d, zone),
+    yesterday: localMidnight(y, m, d - 1, zone),
+    week: localMidnight(y, m, d - weekday, zone),
+    month: localMidnight(y, m, 1, zone),
+  };
+}
+
+const esMoney = (n: number) => new Intl.NumberFormat('es-ES', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n);
+const enMoney = (n: number) => new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n);
+const esCount = (n: number) => new Intl.NumberFormat('es-ES').format(n);
+const enCount = (n: number) => new Intl.NumberFormat('en-US').format(n);
+/** "1 orden cancelada" / "3 órdenes canceladas": Spanish agreement with the count. */
+const esOrders = (n: number, adjective?: [singular: string, plural: string]) =>
+  n === 1 ? `1 orden${adjective ? ` ${adjective[0]}` : ''}` : `${esCount(n)} órdenes${adjective ? ` ${adjective[1]}` : ''}`;
+
+/**
+ * The contract's clock: the 3rd of a month, mid-morning, when the seed (relative to this clock)
+ * leaves exactly one cancelled order this month, the singular an earlier version of this test
+ * could not match. The app, the seed and the tokens all take it explicitly.
+ */
+const NOW = new Date('2026-03-03T10:00:00Z');
+
+/**
+ * The machine's clock while these tests run: another awkward instant, far from every clock the
+ * app is given, so a stray `new Date()` in the service or in these tests would count other
+ * windows and fail. Only Date is faked; timers run normally.
+ */
+const WALL_CLOCK = new Date('2027-12-31T23:59:00Z');
+beforeAll(() => {
+  vi.useFakeTimers({ toFake: ['Date'], now: WALL_CLOCK, shouldAdvanceTime: true });
+});
+afterAll(() => {
+  vi.useRealTimers();
+});
+
+/** Instants where calendar arithmetic is awkward, each with the APP_TIMEZONE it runs in. */
+const INSTANTS: [why: string, at: string, zone: string][] = [
+  ['the 3rd, mid-morning (one cancelled order this month)', NOW.toISOString(), 'UTC'],
+  ['the 1st of a month, 00:30', '2026-04-01T00:30:00Z', 'UTC'],
+  ["New Year's Eve, late", '2026-12-31T23:45:00Z', 'UTC'],
+  ['the 1st of a month, 00:30 in Bogotá (still the 1st, 05:30, in UTC)', '2026-03-01T05:30:00Z', 'America/Bogota'],
+  ['Sunday 31 May, 23:30 in Bogotá: already Monday 1 June in UTC', '2026-06-01T04:30:00Z', 'America/Bogota'],
+  ['the Monday after Madrid moved its clocks forward', '2026-03-30T08:00:00Z', 'Europe/Madrid'],
+  ['the Monday after Madrid moved its clocks back, 00:30', '2026-10-25T23:30:00Z', 'Europe/Madrid'],
+];
+
+/** A project whose orders are placed by hand, so that each count (0, 1, 2) is there on purpose. */
+const GRAMMAR_PROJECT = 'gramatica';
+const GRAMMAR_ORDERS: [status: string, amount: string, customer: string, daysAgo: number][] = [
+  ['pending', '12000.00', 'Cliente Uno', 3],
+  ['pending', '345.60', 'Cliente Uno', 4],
+  ['shipped', '10.50', 'Cliente Dos', 2],
+];
+
 describe.each(DATABASE_KINDS)('chat contract on the %s PostgreSQL', (kind) => {
-  const now = new Date();
+  const now = NOW;
   let test: TestDatabase;
   let model: FakeOpenAI;
   let app: ReturnType<typeof buildApp>;
 
   beforeAll(async () => {
     test = await createSeededDatabase(kind, now);
+    await test.db.query(`INSERT INTO projects (slug, display_name, system_prompt) VALUES ($1, 'Gramática', 'Eres un asistente.')`, [
+      GRAMMAR_PROJECT,
+    ]);
+    for (const [status, amount, customer, daysAgo] of GRAMMAR_ORDERS) {
+      await test.db.query('INSERT INTO orders (project, status, amount, customer, created_at) VALUES ($1, $2, $3, $4, $5)', [
+        GRAMMAR_PROJECT,
+        status,
+        amount,
+        customer,
+        new Date(now.getTime() - daysAgo * 86_400_000),
+      ]);
+    }
     model = await new FakeOpenAI().start();
     app = buildApp(
       test.db,
@@ -49,7 +136,7 @@ describe.each(DATABASE_KINDS)('chat contract on the %s PostgreSQL', (kind) => {
   });
 
   // The app runs on a fixed clock (the seed's), so tokens are issued on that clock too.
-  const tokenFor = (user: number | string = 1) => signToken(accessClaims(user, {}, now.getTime()));
+  const tokenFor = (user: number | string = 1, at = now) => signToken(accessClaims(user, {}, at.getTime()));
   const send = (body: ReturnType<typeof question>, options: Parameters<typeof ask>[2] = {}) =>
     ask(app, body, { token: tokenFor(1), ...options });
 
@@ -58,6 +145,12 @@ describe.each(DATABASE_KINDS)('chat contract on the %s PostgreSQL', (kind) => {
     expect(response.status, await response.clone().text()).toBe(200);
     return (await response.json()) as ChatJson;
   };
+
+  it("runs the app on its own clock while the machine's is elsewhere", () => {
+    expect(Math.abs(Date.now() - WALL_CLOCK.getTime())).toBeLessThan(3_600_000);
+    // More than a month from every instant given to the app: a wall-clock read would land in other windows.
+    for (const [, at] of INSTANTS) expect(Math.abs(Date.now() - Date.parse(at))).toBeGreaterThan(40 * 86_400_000);
+  });
 
   it('answers the seed question from the database with the right count', async () => {
     const response = await send(question('¿Cuántas órdenes pendientes hay?'));
@@ -92,45 +185,6 @@ describe.each(DATABASE_KINDS)('chat contract on the %s PostgreSQL', (kind) => {
     const body = await chat('How many pending orders are there?');
     const expected = await countOrders(test.db, 'dashboard_miempresa', "status = 'pending'");
     expect(body.respuesta).toBe(`There are ${expected} pending orders.`);
-  });
-
-  it('counts within calendar windows', async () => {
-    const week = await chat('pedidos enviados esta semana');
-    expect(week.consulta).toBe('count_orders');
-    expect(week.datos?.count).toBe(
-      await countOrders(test.db, 'dashboard_miempresa', "status = 'shipped' AND created_at >= $2 AND created_at <= $3", [
-        startOfUtcWeek(now),
-        now,
-      ]),
-    );
-    expect(week.respuesta).toMatch(/esta semana/);
-
-    const today = await chat('¿Cuántas órdenes hay hoy?');
-    const midnight = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-    expect(today.datos?.count).toBe(
-      await countOrders(test.db, 'dashboard_miempresa', 'created_at >= $2 AND created_at <= $3', [midnight, now]),
-    );
-
-    const lastDays = await chat('how many orders in the last 30 days');
-    const expected30 = await countOrders(test.db, 'dashboard_miempresa', 'created_at >= $2 AND created_at <= $3', [
-      new Date(now.getTime() - 30 * 86_400_000),
-      now,
-    ]);
-    expect(lastDays.datos?.count).toBe(expected30);
-    expect(expected30).toBeGreaterThan(0);
-  });
-
-  it('totals amounts by status and month', async () => {
-    const body = await chat('total de las órdenes canceladas este mes');
-    const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-    const [row] = await test.db.query<{ total: string; n: number }>(
-      `SELECT coalesce(sum(amount), 0)::text AS total, count(*)::int AS n FROM orders
-       WHERE project = 'dashboard_miempresa' AND status = 'cancelled' AND created_at >= $1 AND created_at <= $2`,
-      [monthStart, now],
-    );
-    expect(body.consulta).toBe('total_amount');
-    expect(body.datos).toEqual({ total: Number(row!.total), count: row!.n });
-    expect(body.respuesta).toMatch(/^El importe total de las? \d+ órden(es)? canceladas? este mes es [\d.,]+\.$/);
   });
 
   it('lists the latest orders of the project only, newest first', async () => {
@@ -229,5 +283,135 @@ describe.each(DATABASE_KINDS)('chat contract on the %s PostgreSQL', (kind) => {
     expect(((await allowed.json()) as ChatJson).datos?.count).toBe(
       await countOrders(test.db, 'finanzas_direccion', "status = 'pending'"),
     );
+  });
+
+  it("answers this month's one cancelled order in the singular (the clock is set for it)", async () => {
+    const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+    const [row] = await test.db.query<{ total: string; n: number }>(
+      `SELECT sum(amount)::text AS total, count(*)::int AS n FROM orders
+       WHERE project = 'dashboard_miempresa' AND status = 'cancelled' AND created_at >= $1 AND created_at <= $2`,
+      [monthStart, now],
+    );
+    expect(row!.n).toBe(1);
+    const total = Number(row!.total);
+    expect((await chat('total de las órdenes canceladas este mes')).respuesta).toBe(
+      `El importe total de la 1 orden cancelada este mes es ${esMoney(total)}.`,
+    );
+    expect((await chat('¿Cuántas órdenes canceladas hay este mes?')).respuesta).toBe('Hay 1 orden cancelada este mes.');
+    expect((await chat('total of cancelled orders this month')).respuesta).toBe(`The 1 cancelled order this month adds up to ${enMoney(total)}.`);
+    expect((await chat('How many cancelled orders are there this month?')).respuesta).toBe('There is 1 cancelled order this month.');
+  });
+
+  // The grammar project has 0 cancelled, 1 shipped and 2 pending orders, both pending ones Cliente Uno's.
+  it.each([
+    ['¿Cuántas órdenes canceladas hay?', 'Hay 0 órdenes canceladas.'],
+    ['¿Cuántas órdenes enviadas hay?', 'Hay 1 orden enviada.'],
+    ['¿Cuántas órdenes pendientes hay?', 'Hay 2 órdenes pendientes.'],
+    ['How many cancelled orders are there?', 'There are 0 cancelled orders.'],
+    ['How many shipped orders are there?', 'There is 1 shipped order.'],
+    ['How many pending orders are there?', 'There are 2 pending orders.'],
+    ['total de las órdenes canceladas', 'El importe total de las 0 órdenes canceladas es 0,00.'],
+    ['total de las órdenes enviadas', 'El importe total de la 1 orden enviada es 10,50.'],
+    ['total de las órdenes pendientes', 'El importe total de las 2 órdenes pendientes es 12.345,60.'],
+    ['total of cancelled orders', 'The 0 cancelled orders add up to 0.00.'],
+    ['total amount of shipped orders', 'The 1 shipped order adds up to 10.50.'],
+    ['total of pending orders', 'The 2 pending orders add up to 12,345.60.'],
+    ['el mejor cliente', 'El mejor cliente por importe (sin canceladas):\n1. Cliente Uno — 12.345,60 (2 órdenes)'],
+    ['the best customer', 'The top customer by amount (cancelled orders excluded):\n1. Cliente Uno — 12,345.60 (2 orders)'],
+    ['mejores clientes', 'Los 2 mejores clientes por importe (sin canceladas):\n1. Cliente Uno — 12.345,60 (2 órdenes)\n2. Cliente Dos — 10,50 (1 orden)'],
+    ['top customers', 'The top 2 customers by amount (cancelled orders excluded):\n1. Cliente Uno — 12,345.60 (2 orders)\n2. Cliente Dos — 10.50 (1 order)'],
+    ['órdenes por estado', 'Órdenes por estado: pendientes 2, enviadas 1.'],
+    ['órdenes por estado hoy', 'No hay órdenes hoy.'],
+    ['orders by status today', 'There are no orders today.'],
+    ['últimas órdenes canceladas', 'No hay órdenes canceladas.'],
+  ])('phrases zero, one and more as written: %s', async (mensaje, respuesta) => {
+    expect((await chat(mensaje, GRAMMAR_PROJECT)).respuesta).toBe(respuesta);
+  });
+
+  it('heads a list of one latest order in the singular, and of several in the plural', async () => {
+    const ids = (
+      await test.db.query<{ id: number }>('SELECT id::int AS id FROM orders WHERE project = $1 ORDER BY created_at DESC', [GRAMMAR_PROJECT])
+    ).map((r) => r.id);
+    expect((await chat('la última orden', GRAMMAR_PROJECT)).respuesta).toBe(`La última orden:\n#${ids[0]} Cliente Dos — enviada, 10,50, 2026-03-01`);
+    expect((await chat('the latest order', GRAMMAR_PROJECT)).respuesta).toBe(`The latest order:\n#${ids[0]} Cliente Dos — shipped, 10.50, 2026-03-01`);
+    expect((await chat('últimas 5 órdenes', GRAMMAR_PROJECT)).respuesta).toBe(
+      [
+        'Las últimas 3 órdenes:',
+        `#${ids[0]} Cliente Dos — enviada, 10,50, 2026-03-01`,
+        `#${ids[1]} Cliente Uno — pendiente, 12.000,00, 2026-02-28`,
+        `#${ids[2]} Cliente Uno — pendiente, 345,60, 2026-02-27`,
+      ].join('\n'),
+    );
+  });
+
+  /**
+   * The calendar questions at each awkward instant: the demo data is seeded again relative to
+   * the instant and the app runs on it, in the instant's APP_TIMEZONE; the expected figures are
+   * plain SQL counts between bounds computed with Intl.
+   */
+  describe.each(INSTANTS)('at %s', (_why, iso, zone) => {
+    const at = new Date(iso);
+    const bounds = calendar(at, zone);
+    let clockApp: ReturnType<typeof buildApp>;
+    beforeAll(async () => {
+      await seedDemoData(test.db, at);
+      clockApp = buildApp(test.db, { APP_TIMEZONE: zone }, { now: () => at });
+    });
+    // Whatever runs after this sees the seed of the contract's own clock again.
+    afterAll(() => seedDemoData(test.db, now));
+
+    const chatAt = async (mensaje: string) => {
+      const response = await ask(clockApp, question(mensaje), { token: tokenFor(1, at) });
+      expect(response.status, await response.clone().text()).toBe(200);
+      return (await response.json()) as ChatJson;
+    };
+    /** Orders of the demo project matching `where` created from `from` to `to` (inclusive unless said). */
+    const between = (where: string, from: Date, to: Date, toInclusive = true) =>
+      countOrders(test.db, 'dashboard_miempresa', `${where} AND created_at >= $2 AND created_at ${toInclusive ? '<=' : '<'} $3`, [from, to]);
+
+    it('counts within calendar windows', async () => {
+      const week = await chatAt('pedidos enviados esta semana');
+      expect(week.consulta).toBe('count_orders');
+      const shippedThisWeek = await between("status = 'shipped'", bounds.week, at);
+      expect(week.datos?.count).toBe(shippedThisWeek);
+      expect(week.respuesta).toMatch(/esta semana/);
+      expect(week.respuesta).toBe(`Hay ${esOrders(shippedThisWeek, ['enviada', 'enviadas'])} esta semana.`);
+
+      const today = await chatAt('¿Cuántas órdenes hay hoy?');
+      const todays = await between('true', bounds.today, at);
+      expect(today.datos?.count).toBe(todays);
+      expect(today.respuesta).toBe(`Hay ${esOrders(todays)} hoy.`);
+
+      const yesterday = await chatAt('¿Cuántas órdenes hubo ayer?');
+      const yesterdays = await between('true', bounds.yesterday, bounds.today, false);
+      expect(yesterday.datos?.count).toBe(yesterdays);
+      expect(yesterday.respuesta).toBe(`Hay ${esOrders(yesterdays)} ayer.`);
+
+      const month = await chatAt('¿Cuántas órdenes hay este mes?');
+      const monthly = await between('true', bounds.month, at);
+      expect(month.datos?.count).toBe(monthly);
+      expect(month.respuesta).toBe(`Hay ${esOrders(monthly)} este mes.`);
+
+      const lastDays = await chatAt('how many orders in the last 30 days');
+      const expected30 = await between('true', new Date(at.getTime() - 30 * 86_400_000), at);
+      expect(lastDays.datos?.count).toBe(expected30);
+      expect(expected30).toBeGreaterThan(0);
+      expect(lastDays.respuesta).toBe(`There are ${enCount(expected30)} orders in the last 30 days.`);
+    });
+
+    it('totals amounts by status and month', async () => {
+      const body = await chatAt('total de las órdenes canceladas este mes');
+      const [row] = await test.db.query<{ total: string; n: number }>(
+        `SELECT coalesce(sum(amount), 0)::text AS total, count(*)::int AS n FROM orders
+         WHERE project = 'dashboard_miempresa' AND status = 'cancelled' AND created_at >= $1 AND created_at <= $2`,
+        [bounds.month, at],
+      );
+      expect(body.consulta).toBe('total_amount');
+      expect(body.datos).toEqual({ total: Number(row!.total), count: row!.n });
+      const article = row!.n === 1 ? 'la' : 'las';
+      expect(body.respuesta).toBe(
+        `El importe total de ${article} ${esOrders(row!.n, ['cancelada', 'canceladas'])} este mes es ${esMoney(Number(row!.total))}.`,
+      );
+    });
   });
 });

@@ -77,6 +77,30 @@ describe.each(DATABASE_KINDS)('conversation memory on the %s PostgreSQL', (kind)
     expect(stored.mensajes.at(-1)).toMatchObject({ rol: 'assistant', error: 'urn:chat-api:problem:model-unavailable' });
   });
 
+  // Each case asks as its own user, so that user's conversation list holds exactly this one.
+  it.each([
+    ['the model fails', '7', 502, 'urn:chat-api:problem:model-unavailable'],
+    ['no model is configured', '8', 503, 'urn:chat-api:problem:model-not-configured'],
+  ])("stores a new conversation's first question and its failure when %s", async (_case, user, status, problemType) => {
+    const mensaje = 'Explícame qué es el cross-docking';
+    const token = accessToken(user);
+    const target = problemType.endsWith('model-not-configured') ? buildApp(test.db, {}, { model: null }) : app;
+    model.mode = 'error500';
+    const failed = await ask(target, question(mensaje, 'conocimiento_general', user), { token });
+    expect(failed.status).toBe(status);
+    expect(((await failed.json()) as { type: string }).type).toBe(problemType);
+
+    // The failed answer carries no conversacion_id: the conversation is found through the list.
+    const listed = await app.request('/api/v1/conversaciones', { headers: { Authorization: `Bearer ${token}` } });
+    const list = (await listed.json()) as { conversacion_id: string; proyecto: string; titulo: string }[];
+    expect(list).toEqual([{ conversacion_id: expect.stringMatching(/^[0-9a-f-]{36}$/), proyecto: 'conocimiento_general', titulo: mensaje, actualizado: expect.any(String) }]);
+    const stored = (await (await read(list[0]!.conversacion_id, token)).json()) as Conversation;
+    expect(stored.mensajes).toEqual([
+      { rol: 'user', contenido: mensaje, creado: expect.any(String) },
+      { rol: 'assistant', contenido: '', error: problemType, creado: expect.any(String) },
+    ]);
+  });
+
   it("keeps other users out: 403 to read or continue someone else's conversation, 404 for an unknown one", async () => {
     const mine = await chat('¿Cuántas órdenes pendientes hay?');
     expect((await read(mine.conversacion_id, accessToken(2))).status).toBe(403);

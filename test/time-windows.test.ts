@@ -17,6 +17,21 @@ const ORDERS = [
   '2026-03-02T02:30:00Z', // Bogotá: Sun 1 Mar 21:30 (today, March)    UTC: Mon 2 Mar (today, March)
 ];
 
+/**
+ * Yesterday across Madrid's daylight-saving changes: on the Monday after, yesterday (Sunday) had
+ * 23 hours in spring and 25 in autumn, so "midnight minus 24 hours" is the wrong start.
+ */
+const SPRING_MONDAY = new Date('2026-03-30T08:00:00Z'); // Madrid: Mon 30 Mar 10:00 CEST
+const AUTUMN_MONDAY = new Date('2026-10-26T08:00:00Z'); // Madrid: Mon 26 Oct 09:00 CET
+const DST_ORDERS = [
+  '2026-03-28T22:30:00Z', // Madrid: Sat 28 Mar 23:30 CET (not yesterday on the spring Monday)
+  '2026-03-29T12:00:00Z', // Madrid: Sun 29 Mar 14:00 CEST (yesterday)
+  '2026-03-29T21:30:00Z', // Madrid: Sun 29 Mar 23:30 CEST (yesterday)
+  '2026-10-24T21:30:00Z', // Madrid: Sat 24 Oct 23:30 CEST (not yesterday on the autumn Monday)
+  '2026-10-24T22:30:00Z', // Madrid: Sun 25 Oct 00:30 CEST (yesterday)
+  '2026-10-25T22:30:00Z', // Madrid: Sun 25 Oct 23:30 CET (yesterday)
+];
+
 describe.each(DATABASE_KINDS)('time windows in the configured time zone on the %s PostgreSQL', (kind) => {
   let test: TestDatabase;
   beforeAll(async () => {
@@ -28,12 +43,18 @@ describe.each(DATABASE_KINDS)('time windows in the configured time zone on the %
     for (const at of ORDERS) {
       await test.db.query("INSERT INTO orders (project, status, amount, customer, created_at) VALUES ('reloj', 'pending', 10, 'Cliente', $1)", [at]);
     }
+    await test.db.query(
+      "INSERT INTO projects (slug, display_name, system_prompt) VALUES ('reloj_dst', 'Reloj DST', 'Eres un asistente.')",
+    );
+    for (const at of DST_ORDERS) {
+      await test.db.query("INSERT INTO orders (project, status, amount, customer, created_at) VALUES ('reloj_dst', 'pending', 10, 'Cliente', $1)", [at]);
+    }
   });
   afterAll(() => test?.drop());
 
-  const count = async (timeZone: string, mensaje: string) => {
-    const app = buildApp(test.db, { APP_TIMEZONE: timeZone }, { now: () => NOW });
-    const response = await ask(app, question(mensaje, 'reloj'), { token: signToken(accessClaims(1, {}, NOW.getTime())) });
+  const count = async (timeZone: string, mensaje: string, now = NOW, project = 'reloj') => {
+    const app = buildApp(test.db, { APP_TIMEZONE: timeZone }, { now: () => now });
+    const response = await ask(app, question(mensaje, project), { token: signToken(accessClaims(1, {}, now.getTime())) });
     expect(response.status).toBe(200);
     return ((await response.json()) as { datos: { count: number } }).datos.count;
   };
@@ -51,6 +72,16 @@ describe.each(DATABASE_KINDS)('time windows in the configured time zone on the %
     ['UTC', 'how many orders in the last 7 days', 5],
   ])('%s: %s → %i', async (timeZone, mensaje, expected) => {
     expect(await count(timeZone, mensaje)).toBe(expected);
+  });
+
+  it.each([
+    ['Europe/Madrid', 'spring', 2],
+    ['Europe/Madrid', 'autumn', 2],
+    ['UTC', 'spring', 2],
+    ['UTC', 'autumn', 1],
+  ] as const)('%s: yesterday on the Monday after the %s change → %i', async (timeZone, season, expected) => {
+    const now = season === 'spring' ? SPRING_MONDAY : AUTUMN_MONDAY;
+    expect(await count(timeZone, '¿Cuántas órdenes hubo ayer?', now, 'reloj_dst')).toBe(expected);
   });
 
   it('refuses an unknown time zone at start-up', () => {

@@ -26,9 +26,9 @@ const ARGS = [
 describe('the chat page in a real browser', () => {
   let test: TestDatabase;
   let model: FakeOpenAI;
-  let server: ServerType;
+  let server: ServerType | undefined;
   let base: string;
-  let userDataDir: string;
+  let userDataDir: string | undefined;
   let context: BrowserContext | undefined;
   let external: string[];
   const shots = mkdtempSync(join(tmpdir(), 'chat-ui-screenshots-'));
@@ -69,13 +69,27 @@ describe('the chat page in a real browser', () => {
       if (!request.url().startsWith(base) && !request.url().startsWith('data:')) external.push(request.url());
     });
   });
+  // beforeAll may have stopped anywhere (no Chromium, no database): undo only what was started,
+  // and let every step run even when an earlier one fails.
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-    await new Promise((r) => server?.close(r));
-    await model?.stop();
-    await test?.drop();
+    const running = server;
+    const steps = [
+      () => context?.close(),
+      () => userDataDir && rmSync(userDataDir, { recursive: true, force: true }),
+      () => running && new Promise<void>((resolve) => running.close(() => resolve())),
+      () => model?.stop(),
+      () => test?.drop(),
+    ];
+    const failures: unknown[] = [];
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
     console.log(`chat page screenshots: ${shots}`);
+    if (failures.length > 0) throw new AggregateError(failures, 'cleaning up after the chat page tests failed');
   });
 
   const lastAnswer = (page: Page) => page.locator('#log .msg.bot').last();

@@ -26,16 +26,19 @@ function conditions(p: Params, ctx: QueryContext, status?: OrderStatus, window?:
   if (window) {
     const now = p.add(ctx.now.toISOString());
     let zone: string | undefined; // bound only when used: PostgreSQL rejects parameters it cannot type
-    const startOf = (unit: 'day' | 'week' | 'month') => {
+    // `shift` applies to the local wall-clock time, before converting back: a day is then a
+    // calendar day, also across a daylight-saving change (timestamptz arithmetic follows the
+    // session's zone instead).
+    const startOf = (unit: 'day' | 'week' | 'month', shift = '') => {
       zone ??= p.add(ctx.timeZone);
-      return `(date_trunc('${unit}', ${now}::timestamptz AT TIME ZONE ${zone}) AT TIME ZONE ${zone})`;
+      return `((date_trunc('${unit}', ${now}::timestamptz AT TIME ZONE ${zone})${shift}) AT TIME ZONE ${zone})`;
     };
     switch (window.kind) {
       case 'today':
         parts.push(`created_at >= ${startOf('day')}`, `created_at <= ${now}::timestamptz`);
         break;
       case 'yesterday':
-        parts.push(`created_at >= (${startOf('day')} - interval '1 day')`, `created_at < ${startOf('day')}`);
+        parts.push(`created_at >= ${startOf('day', " - interval '1 day'")}`, `created_at < ${startOf('day')}`);
         break;
       case 'this_week':
         parts.push(`created_at >= ${startOf('week')}`, `created_at <= ${now}::timestamptz`);
@@ -163,7 +166,7 @@ const runners: { [N in QueryName]: Runner<N> } = {
     const respuesta =
       lang === 'es'
         ? `El importe total de ${count === 1 ? 'la' : 'las'} ${what}${when} es ${formatMoney(total, lang)}.`
-        : `The ${what}${when} add up to ${formatMoney(total, lang)}.`;
+        : `The ${what}${when} ${count === 1 ? 'adds' : 'add'} up to ${formatMoney(total, lang)}.`;
     return { datos: { total, count }, respuesta };
   },
 
@@ -211,10 +214,15 @@ const runners: { [N in QueryName]: Runner<N> } = {
         `#${r.id} ${r.customer} — ${STATUS_WORDS[lang][r.status][0]}, ${formatMoney(r.amount, lang)}, ${formatDate(new Date(r.created_at), ctx.timeZone)}`,
     );
     const statusWord = status ? ` ${STATUS_WORDS[lang][status][1]}` : '';
+    const one = clean.length === 1;
     const heading =
       lang === 'es'
-        ? `Las últimas ${clean.length} órdenes${statusWord}:`
-        : `The latest ${clean.length}${statusWord} orders:`;
+        ? one
+          ? `La última orden${status ? ` ${STATUS_WORDS.es[status][0]}` : ''}:`
+          : `Las últimas ${clean.length} órdenes${statusWord}:`
+        : one
+          ? `The latest${statusWord} order:`
+          : `The latest ${clean.length}${statusWord} orders:`;
     const respuesta =
       clean.length === 0
         ? lang === 'es'
@@ -245,9 +253,13 @@ const runners: { [N in QueryName]: Runner<N> } = {
           ? `No hay ventas${when}.`
           : `There are no sales${when}.`
         : [
-            lang === 'es'
-              ? `Los ${clean.length} mejores clientes por importe${when} (sin canceladas):`
-              : `The top ${clean.length} customers by amount${when} (cancelled orders excluded):`,
+            clean.length === 1
+              ? lang === 'es'
+                ? `El mejor cliente por importe${when} (sin canceladas):`
+                : `The top customer by amount${when} (cancelled orders excluded):`
+              : lang === 'es'
+                ? `Los ${clean.length} mejores clientes por importe${when} (sin canceladas):`
+                : `The top ${clean.length} customers by amount${when} (cancelled orders excluded):`,
             ...lines,
           ].join('\n');
     return { datos: { rows: clean }, respuesta };
