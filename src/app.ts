@@ -149,7 +149,7 @@ function databaseSource(deps: AppDeps): DatabaseSource {
 }
 
 /** The embedding model for document search, when both a key and OPENAI_EMBEDDING_MODEL are set. */
-export function createEmbeddings(config: Config): EmbeddingModel | null {
+function createEmbeddings(config: Config): EmbeddingModel | null {
   if (!config.OPENAI_API_KEY || !config.OPENAI_EMBEDDING_MODEL) return null;
   return createOpenAIEmbeddingModel(openAIOptions(config, config.OPENAI_API_KEY, config.OPENAI_EMBEDDING_MODEL));
 }
@@ -160,7 +160,7 @@ function openAIOptions(config: Config, apiKey: string, model: string): OpenAIMod
 }
 
 /** The model from the OPENAI_* settings behind a circuit breaker (whose state lives as long as the app), or null without a key. */
-export function createModel(config: Config): ChatModel | null {
+function createModel(config: Config): ChatModel | null {
   if (!config.OPENAI_API_KEY) return null;
   const model = createOpenAIChatModel(openAIOptions(config, config.OPENAI_API_KEY, config.OPENAI_MODEL));
   return config.MODEL_BREAKER_FAILURES > 0

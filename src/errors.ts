@@ -87,7 +87,7 @@ export function problemBody(error: ProblemError, instance?: string, requestId?: 
 }
 
 /** The answer for a bug: nothing about it leaves the server but the request id. */
-export function internalProblem(): ProblemError {
+function internalProblem(): ProblemError {
   return new ProblemError(500, 'internal', 'an unexpected error occurred; quote the request id when reporting it');
 }
 
@@ -161,6 +161,6 @@ export function invalidRequest(issues: readonly { path: readonly PropertyKey[]; 
 }
 
 /** An unexpected error as the log records it (never sent to clients). */
-export function describeError(error: unknown) {
+function describeError(error: unknown) {
   return error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error);
 }

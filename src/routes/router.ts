@@ -4,7 +4,7 @@ import type { AppEnv } from '../app-env.js';
 import { invalidRequest } from '../errors.js';
 
 /** Every validation failure becomes the same 400 problem, listing the failing fields. */
-export const validationHook = (result: { success: boolean; error?: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } }) => {
+const validationHook = (result: { success: boolean; error?: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } }) => {
   if (!result.success && result.error) throw invalidRequest(result.error.issues);
 };
 

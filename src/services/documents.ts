@@ -13,7 +13,7 @@ export type DocumentServiceDeps = {
   adminClaim?: string | undefined;
 };
 
-export function isDocumentAdmin(user: VerifiedUser, adminUserIds: readonly string[], adminClaim: string | undefined): boolean {
+function isDocumentAdmin(user: VerifiedUser, adminUserIds: readonly string[], adminClaim: string | undefined): boolean {
   return adminUserIds.includes(user.id) || (adminClaim !== undefined && user.claims[adminClaim] === true);
 }
 

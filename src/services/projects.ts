@@ -93,7 +93,7 @@ export function createProjectDirectory(db: Database, cache: ProjectCache) {
 }
 export type ProjectDirectory = ReturnType<typeof createProjectDirectory>;
 
-export function mayUse(project: Project, userId: string): boolean {
+function mayUse(project: Project, userId: string): boolean {
   return project.openToAll || project.allowedUserIds.includes(userId);
 }
 

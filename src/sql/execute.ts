@@ -3,10 +3,10 @@ import { checkSql, GUARDED_SQL_ALLOW, guardedStatement, type SqlAllowList } from
 import type { SqlParser } from './parser.js';
 
 /** The role model-written SQL runs as (migration 0003_guarded_sql). */
-export const GUARDED_SQL_ROLE = 'chat_sql_reader';
+const GUARDED_SQL_ROLE = 'chat_sql_reader';
 
-export const DEFAULT_ROW_LIMIT = 200;
-export const DEFAULT_TIMEOUT_MS = 2_000;
+const DEFAULT_ROW_LIMIT = 200;
+const DEFAULT_TIMEOUT_MS = 2_000;
 
 /**
  * Why a model-written query was not answered:

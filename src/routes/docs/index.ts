@@ -2,7 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import type { AppEnv } from '../../app-env.js';
 
-export const OPENAPI_PATH = '/api/v1/openapi.json';
+const OPENAPI_PATH = '/api/v1/openapi.json';
 
 /** OpenAPI 3.1 document generated from the routes' zod schemas, and Swagger UI over it. */
 export function docsRoutes(app: OpenAPIHono<AppEnv>): void {
