@@ -1,12 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { createNeonDatabase } from '../src/db/neon.js';
 import { createNodePostgresDatabase } from '../src/db/node-postgres.js';
 import type { Database } from '../src/db/database.js';
 import { ask, buildApp, question, type Settings } from './support/app.js';
-import { createSeededDatabase, createTestDatabase, type TestDatabase } from './support/databases.js';
+import { createSeededDatabase, createTestDatabase, testBridge, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';
 import { cleanEnv, startProcess } from './support/processes.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { TEST_SECRET, accessToken } from './support/tokens.js';
+import { waitFor } from './support/wait.js';
 
 const SEED_QUESTION = question('¿Cuántas órdenes pendientes hay?');
 const GENERAL = question('Explícame qué es una orden inbound', 'conocimiento_general');
@@ -116,6 +119,101 @@ describe('database faults, through a TCP proxy the test controls', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe.each(['postgres', 'neon'] as const)('pooled connections whose link died while idle, on the %s driver', (kind) => {
+  let test: TestDatabase;
+  let proxy: TcpProxy;
+  const pools: Database[] = [];
+  // Neon's adapter pools 2 connections; node-postgres gets 3, so a retry meets more than one dead link.
+  const size = kind === 'neon' ? 2 : 3;
+
+  beforeAll(async () => {
+    test = await createTestDatabase('postgres');
+    const target = new URL(test.url!);
+    proxy = await new TcpProxy({ host: target.hostname, port: Number(target.port) }).start();
+    await test.db.exec('CREATE TABLE writes (v int NOT NULL)');
+  });
+  afterAll(async () => {
+    for (const pool of pools) await pool.close();
+    await proxy?.stop();
+    await test?.drop();
+  });
+
+  /** A new, empty pool to the test database through the proxy (Neon: through the WebSocket bridge too). */
+  async function pool(): Promise<Database> {
+    const url = new URL(test.url!);
+    url.port = String(proxy.port);
+    const timeouts = { connectTimeoutMs: 2_000, statementTimeoutMs: 5_000 };
+    const db =
+      kind === 'neon'
+        ? createNeonDatabase({
+            connectionString: url.toString(),
+            wsProxy: (await testBridge()).url,
+            webSocketConstructor: WebSocket as unknown as typeof globalThis.WebSocket,
+            ...timeouts,
+          })
+        : createNodePostgresDatabase({ connectionString: url.toString(), max: size, ...timeouts });
+    pools.push(db);
+    return db;
+  }
+  /** Leaves `size` idle connections in the pool: as many statements at once. */
+  const warm = (db: Database) => Promise.all(Array.from({ length: size }, () => db.query('SELECT pg_sleep(0.02)')));
+
+  // The statement right after cut() runs before the driver has seen any close: every idle
+  // connection it could be handed is dead, deterministically.
+  it('runs a statement issued right after a cut on a fresh connection, every time', async () => {
+    const db = await pool();
+    for (let i = 0; i < 10; i++) {
+      await warm(db);
+      proxy.cut();
+      expect(await db.query<{ ok: number }>('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+    }
+  });
+
+  it('writes a statement retried after a cut exactly once', async () => {
+    const db = await pool();
+    for (let i = 0; i < 5; i++) {
+      await warm(db);
+      proxy.cut();
+      await db.query('INSERT INTO writes (v) VALUES ($1)', [i]);
+    }
+    expect(await test.db.query<{ v: number }>('SELECT v FROM writes WHERE v < 100 ORDER BY v')).toEqual([0, 1, 2, 3, 4].map((v) => ({ v })));
+  });
+
+  it('starts a transaction issued right after a cut on a fresh connection', async () => {
+    const db = await pool();
+    for (let i = 0; i < 5; i++) {
+      await warm(db);
+      proxy.cut();
+      expect(await db.transaction!((tx) => tx.query<{ ok: number }>('SELECT 1 AS ok'))).toEqual([{ ok: 1 }]);
+    }
+  });
+
+  it('reports a link lost mid-statement on a fresh connection, without running the statement again', async () => {
+    const db = await pool(); // empty: the statement gets a new connection
+    const running = "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'INSERT INTO writes%'";
+    const write = db.query('INSERT INTO writes (v) SELECT 100 FROM pg_sleep(0.3)');
+    write.catch(() => {}); // awaited below, after the cut
+    await waitFor(async () => (await test.db.query<{ n: number }>(running))[0]!.n === 1, { what: 'the INSERT to run on the server' });
+    proxy.cut();
+    await expect(write).rejects.toMatchObject({ name: 'DatabaseUnavailableError', kind: 'unavailable' });
+    // The server finished the INSERT although its client was gone: a retry would have doubled it.
+    await waitFor(async () => (await test.db.query<{ n: number }>(running))[0]!.n === 0, { what: 'the INSERT to end on the server' });
+    expect(await test.db.query('SELECT v FROM writes WHERE v = 100')).toEqual([{ v: 100 }]);
+  });
+
+  // A checked-out connection's lost link also emits 'error' on the client; unheard, it would
+  // crash the process (vitest reports it as an unhandled error).
+  it('fails a transaction whose link is lost mid-way as unavailable, without an unhandled error', async () => {
+    const db = await pool();
+    const running = "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(0.3)'";
+    const work = db.transaction!((tx) => tx.query('SELECT pg_sleep(0.3)'));
+    work.catch(() => {}); // awaited below, after the cut
+    await waitFor(async () => (await test.db.query<{ n: number }>(running))[0]!.n === 1, { what: 'the transaction to run on the server' });
+    proxy.cut();
+    await expect(work).rejects.toMatchObject({ name: 'DatabaseUnavailableError', kind: 'unavailable' });
   });
 });
 
