@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { createNeonDatabase } from '../src/db/neon.js';
 import { createNodePostgresDatabase } from '../src/db/node-postgres.js';
@@ -226,6 +226,7 @@ describe('model faults and the circuit breaker', () => {
     model = await new FakeOpenAI().start();
   });
   afterEach(() => {
+    vi.useRealTimers();
     model.mode = 'ok';
     model.recoverAfter = undefined;
     model.retryAfter = '7';
@@ -238,6 +239,9 @@ describe('model faults and the circuit breaker', () => {
     buildApp(test.db, { OPENAI_API_KEY: 'sk-local', OPENAI_BASE_URL: model.baseURL, OPENAI_MAX_RETRIES: '0', ...settings });
 
   it('opens after consecutive failures: fast 503s without calling the provider, database answers unaffected, then recovers', async () => {
+    // The breaker reads Date.now (captured when the app is built): with the test moving the
+    // clock, the circuit stays open until the cooldown is passed, however slow the machine.
+    vi.useFakeTimers({ toFake: ['Date'] });
     const app = appWith({ MODEL_BREAKER_FAILURES: '2', MODEL_BREAKER_COOLDOWN_MS: '300' });
     model.mode = 'error500';
     expect((await ask(app, GENERAL)).status).toBe(502);
@@ -252,7 +256,7 @@ describe('model faults and the circuit breaker', () => {
     expect((await ask(app, SEED_QUESTION)).status).toBe(200);
 
     model.mode = 'ok';
-    await new Promise((r) => setTimeout(r, 350)); // the cooldown passes
+    vi.setSystemTime(Date.now() + 300); // the cooldown passes
     expect((await ask(app, GENERAL)).status).toBe(200); // the trial call closes the circuit
     expect((await ask(app, GENERAL)).status).toBe(200);
   });
@@ -263,7 +267,8 @@ describe('model faults and the circuit breaker', () => {
     const response = await settled(ask(appWith({ REQUEST_TIMEOUT_MS: '300', OPENAI_TIMEOUT_MS: '20000' }), GENERAL), 5_000);
     expect(response.status).toBe(504);
     expect(await problemType(response)).toBe('urn:chat-api:problem:request-timeout');
-    await new Promise((r) => setTimeout(r, 100));
+    // The fake server sees the closed connection a moment after the 504 is sent.
+    await waitFor(() => model.abandoned > abandonedBefore, { what: 'the model call to be abandoned' });
     expect(model.abandoned).toBe(abandonedBefore + 1);
   });
 
