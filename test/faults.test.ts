@@ -159,8 +159,43 @@ describe.each(['postgres', 'neon'] as const)('pooled connections whose link died
     pools.push(db);
     return db;
   }
-  /** Leaves `size` idle connections in the pool: as many statements at once. */
-  const warm = (db: Database) => Promise.all(Array.from({ length: size }, () => db.query('SELECT pg_sleep(0.02)')));
+  /** Leaves `size` idle connections in the pool: as many statements at once, each gets its own. */
+  const warm = (db: Database) => Promise.all(Array.from({ length: size }, () => db.query('SELECT 1')));
+  /**
+   * Takes an advisory lock on the direct connection and holds it until the returned function
+   * is called: a statement that waits for the lock is mid-statement for as long as the test needs.
+   */
+  async function holdLock(key: number): Promise<() => Promise<void>> {
+    let locked!: () => void;
+    let release!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const held = test.db.transaction!(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [key]);
+      locked();
+      await released;
+    });
+    await Promise.race([isLocked, held]);
+    return async () => {
+      release();
+      await held;
+    };
+  }
+  /** How many backends of the test database are waiting for that lock right now, running `sql`. */
+  const waiting = async (sql: string) =>
+    (
+      await test.db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND wait_event_type = 'Lock' AND query = $1",
+        [sql],
+      )
+    )[0]!.n;
+  const active = async (sql: string) =>
+    (
+      await test.db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query = $1",
+        [sql],
+      )
+    )[0]!.n;
 
   // The statement right after cut() runs before the driver has seen any close: every idle
   // connection it could be handed is dead, deterministically.
@@ -194,14 +229,19 @@ describe.each(['postgres', 'neon'] as const)('pooled connections whose link died
 
   it('reports a link lost mid-statement on a fresh connection, without running the statement again', async () => {
     const db = await pool(); // empty: the statement gets a new connection
-    const running = "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'INSERT INTO writes%'";
-    const write = db.query('INSERT INTO writes (v) SELECT 100 FROM pg_sleep(0.3)');
-    write.catch(() => {}); // awaited below, after the cut
-    await waitFor(async () => (await test.db.query<{ n: number }>(running))[0]!.n === 1, { what: 'the INSERT to run on the server' });
-    proxy.cut();
-    await expect(write).rejects.toMatchObject({ name: 'DatabaseUnavailableError', kind: 'unavailable' });
-    // The server finished the INSERT although its client was gone: a retry would have doubled it.
-    await waitFor(async () => (await test.db.query<{ n: number }>(running))[0]!.n === 0, { what: 'the INSERT to end on the server' });
+    const release = await holdLock(1);
+    const insert = 'INSERT INTO writes (v) SELECT 100 FROM pg_advisory_xact_lock(1)';
+    try {
+      const write = db.query(insert);
+      write.catch(() => {}); // awaited below, after the cut
+      await waitFor(async () => (await waiting(insert)) === 1, { what: 'the INSERT to wait for the lock' });
+      proxy.cut();
+      await expect(write).rejects.toMatchObject({ name: 'DatabaseUnavailableError', kind: 'unavailable' });
+    } finally {
+      await release();
+    }
+    // The server finishes the INSERT although its client is gone: a retry would have doubled it.
+    await waitFor(async () => (await active(insert)) === 0, { what: 'the INSERT to end on the server' });
     expect(await test.db.query('SELECT v FROM writes WHERE v = 100')).toEqual([{ v: 100 }]);
   });
 
@@ -209,12 +249,17 @@ describe.each(['postgres', 'neon'] as const)('pooled connections whose link died
   // crash the process (vitest reports it as an unhandled error).
   it('fails a transaction whose link is lost mid-way as unavailable, without an unhandled error', async () => {
     const db = await pool();
-    const running = "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(0.3)'";
-    const work = db.transaction!((tx) => tx.query('SELECT pg_sleep(0.3)'));
-    work.catch(() => {}); // awaited below, after the cut
-    await waitFor(async () => (await test.db.query<{ n: number }>(running))[0]!.n === 1, { what: 'the transaction to run on the server' });
-    proxy.cut();
-    await expect(work).rejects.toMatchObject({ name: 'DatabaseUnavailableError', kind: 'unavailable' });
+    const release = await holdLock(2);
+    const lock = 'SELECT pg_advisory_xact_lock(2)';
+    try {
+      const work = db.transaction!((tx) => tx.query(lock));
+      work.catch(() => {}); // awaited below, after the cut
+      await waitFor(async () => (await waiting(lock)) === 1, { what: 'the transaction to wait for the lock' });
+      proxy.cut();
+      await expect(work).rejects.toMatchObject({ name: 'DatabaseUnavailableError', kind: 'unavailable' });
+    } finally {
+      await release();
+    }
   });
 });
 
