@@ -1,12 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { WebSocket } from 'ws';
+import { createNeonDatabase } from '../src/db/neon.js';
 import { createNodePostgresDatabase } from '../src/db/node-postgres.js';
 import type { Database } from '../src/db/database.js';
 import { ask, buildApp, question, type Settings } from './support/app.js';
-import { createSeededDatabase, createTestDatabase, type TestDatabase } from './support/databases.js';
+import { createSeededDatabase, createTestDatabase, testBridge, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';
 import { cleanEnv, startProcess } from './support/processes.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { TEST_SECRET, accessToken } from './support/tokens.js';
+import { waitFor } from './support/wait.js';
 
 const SEED_QUESTION = question('¿Cuántas órdenes pendientes hay?');
 const GENERAL = question('Explícame qué es una orden inbound', 'conocimiento_general');
@@ -60,7 +63,8 @@ describe('database faults, through a TCP proxy the test controls', () => {
     expect((await ask(app, SEED_QUESTION)).status).toBe(200); // pooled connections exist
     proxy.mode = 'blackhole';
     const hung = await settled(ask(app, SEED_QUESTION), 10_000);
-    expect([503, 504]).toContain(hung.status);
+    expect(hung.status).toBe(504);
+    expect(await problemType(hung)).toBe('urn:chat-api:problem:database-timeout');
     proxy.mode = 'forward';
     proxy.cut(); // the swallowed bytes left those links unusable
     expect((await ask(app, SEED_QUESTION)).status).toBe(200);
@@ -119,6 +123,146 @@ describe('database faults, through a TCP proxy the test controls', () => {
   });
 });
 
+describe.each(['postgres', 'neon'] as const)('pooled connections whose link died while idle, on the %s driver', (kind) => {
+  let test: TestDatabase;
+  let proxy: TcpProxy;
+  const pools: Database[] = [];
+  // Neon's adapter pools 2 connections; node-postgres gets 3, so a retry meets more than one dead link.
+  const size = kind === 'neon' ? 2 : 3;
+
+  beforeAll(async () => {
+    test = await createTestDatabase('postgres');
+    const target = new URL(test.url!);
+    proxy = await new TcpProxy({ host: target.hostname, port: Number(target.port) }).start();
+    await test.db.exec('CREATE TABLE writes (v int NOT NULL)');
+  });
+  afterAll(async () => {
+    for (const pool of pools) await pool.close();
+    await proxy?.stop();
+    await test?.drop();
+  });
+
+  /** A new, empty pool to the test database through the proxy (Neon: through the WebSocket bridge too). */
+  async function pool(): Promise<Database> {
+    const url = new URL(test.url!);
+    url.port = String(proxy.port);
+    const timeouts = { connectTimeoutMs: 2_000, statementTimeoutMs: 5_000 };
+    const db =
+      kind === 'neon'
+        ? createNeonDatabase({
+            connectionString: url.toString(),
+            wsProxy: (await testBridge()).url,
+            webSocketConstructor: WebSocket as unknown as typeof globalThis.WebSocket,
+            ...timeouts,
+          })
+        : createNodePostgresDatabase({ connectionString: url.toString(), max: size, ...timeouts });
+    pools.push(db);
+    return db;
+  }
+  /** Leaves `size` idle connections in the pool: as many statements at once, each gets its own. */
+  const warm = (db: Database) => Promise.all(Array.from({ length: size }, () => db.query('SELECT 1')));
+  /**
+   * Takes an advisory lock on the direct connection and holds it until the returned function
+   * is called: a statement that waits for the lock is mid-statement for as long as the test needs.
+   */
+  async function holdLock(key: number): Promise<() => Promise<void>> {
+    let locked!: () => void;
+    let release!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const held = test.db.transaction!(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [key]);
+      locked();
+      await released;
+    });
+    await Promise.race([isLocked, held]);
+    return async () => {
+      release();
+      await held;
+    };
+  }
+  /** How many backends of the test database are waiting for that lock right now, running `sql`. */
+  const waiting = async (sql: string) =>
+    (
+      await test.db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND wait_event_type = 'Lock' AND query = $1",
+        [sql],
+      )
+    )[0]!.n;
+  const active = async (sql: string) =>
+    (
+      await test.db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query = $1",
+        [sql],
+      )
+    )[0]!.n;
+
+  // The statement right after cut() runs before the driver has seen any close: every idle
+  // connection it could be handed is dead, deterministically.
+  it('runs a statement issued right after a cut on a fresh connection, every time', async () => {
+    const db = await pool();
+    for (let i = 0; i < 10; i++) {
+      await warm(db);
+      proxy.cut();
+      expect(await db.query<{ ok: number }>('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+    }
+  });
+
+  it('writes a statement retried after a cut exactly once', async () => {
+    const db = await pool();
+    for (let i = 0; i < 5; i++) {
+      await warm(db);
+      proxy.cut();
+      await db.query('INSERT INTO writes (v) VALUES ($1)', [i]);
+    }
+    expect(await test.db.query<{ v: number }>('SELECT v FROM writes WHERE v < 100 ORDER BY v')).toEqual([0, 1, 2, 3, 4].map((v) => ({ v })));
+  });
+
+  it('starts a transaction issued right after a cut on a fresh connection', async () => {
+    const db = await pool();
+    for (let i = 0; i < 5; i++) {
+      await warm(db);
+      proxy.cut();
+      expect(await db.transaction!((tx) => tx.query<{ ok: number }>('SELECT 1 AS ok'))).toEqual([{ ok: 1 }]);
+    }
+  });
+
+  it('reports a link lost mid-statement on a fresh connection, without running the statement again', async () => {
+    const db = await pool(); // empty: the statement gets a new connection
+    const release = await holdLock(1);
+    const insert = 'INSERT INTO writes (v) SELECT 100 FROM pg_advisory_xact_lock(1)';
+    try {
+      const write = db.query(insert);
+      write.catch(() => {}); // awaited below, after the cut
+      await waitFor(async () => (await waiting(insert)) === 1, { what: 'the INSERT to wait for the lock' });
+      proxy.cut();
+      await expect(write).rejects.toMatchObject({ name: 'DatabaseUnavailableError', kind: 'unavailable' });
+    } finally {
+      await release();
+    }
+    // The server finishes the INSERT although its client is gone: a retry would have doubled it.
+    await waitFor(async () => (await active(insert)) === 0, { what: 'the INSERT to end on the server' });
+    expect(await test.db.query('SELECT v FROM writes WHERE v = 100')).toEqual([{ v: 100 }]);
+  });
+
+  // A checked-out connection's lost link also emits 'error' on the client; unheard, it would
+  // crash the process (vitest reports it as an unhandled error).
+  it('fails a transaction whose link is lost mid-way as unavailable, without an unhandled error', async () => {
+    const db = await pool();
+    const release = await holdLock(2);
+    const lock = 'SELECT pg_advisory_xact_lock(2)';
+    try {
+      const work = db.transaction!((tx) => tx.query(lock));
+      work.catch(() => {}); // awaited below, after the cut
+      await waitFor(async () => (await waiting(lock)) === 1, { what: 'the transaction to wait for the lock' });
+      proxy.cut();
+      await expect(work).rejects.toMatchObject({ name: 'DatabaseUnavailableError', kind: 'unavailable' });
+    } finally {
+      await release();
+    }
+  });
+});
+
 describe('model faults and the circuit breaker', () => {
   let test: TestDatabase;
   let model: FakeOpenAI;
@@ -127,6 +271,7 @@ describe('model faults and the circuit breaker', () => {
     model = await new FakeOpenAI().start();
   });
   afterEach(() => {
+    vi.useRealTimers();
     model.mode = 'ok';
     model.recoverAfter = undefined;
     model.retryAfter = '7';
@@ -139,6 +284,9 @@ describe('model faults and the circuit breaker', () => {
     buildApp(test.db, { OPENAI_API_KEY: 'sk-local', OPENAI_BASE_URL: model.baseURL, OPENAI_MAX_RETRIES: '0', ...settings });
 
   it('opens after consecutive failures: fast 503s without calling the provider, database answers unaffected, then recovers', async () => {
+    // The breaker reads Date.now (captured when the app is built): with the test moving the
+    // clock, the circuit stays open until the cooldown is passed, however slow the machine.
+    vi.useFakeTimers({ toFake: ['Date'] });
     const app = appWith({ MODEL_BREAKER_FAILURES: '2', MODEL_BREAKER_COOLDOWN_MS: '300' });
     model.mode = 'error500';
     expect((await ask(app, GENERAL)).status).toBe(502);
@@ -153,7 +301,7 @@ describe('model faults and the circuit breaker', () => {
     expect((await ask(app, SEED_QUESTION)).status).toBe(200);
 
     model.mode = 'ok';
-    await new Promise((r) => setTimeout(r, 350)); // the cooldown passes
+    vi.setSystemTime(Date.now() + 300); // the cooldown passes
     expect((await ask(app, GENERAL)).status).toBe(200); // the trial call closes the circuit
     expect((await ask(app, GENERAL)).status).toBe(200);
   });
@@ -164,7 +312,8 @@ describe('model faults and the circuit breaker', () => {
     const response = await settled(ask(appWith({ REQUEST_TIMEOUT_MS: '300', OPENAI_TIMEOUT_MS: '20000' }), GENERAL), 5_000);
     expect(response.status).toBe(504);
     expect(await problemType(response)).toBe('urn:chat-api:problem:request-timeout');
-    await new Promise((r) => setTimeout(r, 100));
+    // The fake server sees the closed connection a moment after the 504 is sent.
+    await waitFor(() => model.abandoned > abandonedBefore, { what: 'the model call to be abandoned' });
     expect(model.abandoned).toBe(abandonedBefore + 1);
   });
 

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runProcess, startProcess, type Started } from './support/processes.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { accessToken, TEST_SECRET } from './support/tokens.js';
+import { waitFor } from './support/wait.js';
 
 const READY = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
 
@@ -35,9 +36,11 @@ describe('npm start and the database scripts', () => {
     expect(docs.status).toBe(200);
     const openapi = await fetch(`${base}/api/v1/openapi.json`);
     expect(((await openapi.json()) as { servers: { url: string }[] }).servers[0]?.url).toBe(base);
-    // the log is one JSON line per request
-    await new Promise((r) => setTimeout(r, 100));
-    expect(server.output()).toMatch(/^\{"time":"[^"]+","level":"info","msg":"request".*"status":200/m);
+    // the log is one JSON line per request; it comes through the child's stdout pipe, which
+    // may deliver it after the client has its answer
+    const requestLog = /^\{"time":"[^"]+","level":"info","msg":"request".*"status":200/m;
+    await waitFor(() => requestLog.test(server.output()), { what: 'the request log line' });
+    expect(server.output()).toMatch(requestLog);
   });
 
   it('uses DATABASE_URL after db:migrate and db:seed, and refuses to start on an unmigrated database', async () => {

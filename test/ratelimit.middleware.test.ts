@@ -7,6 +7,7 @@ import { createCloudflareRateLimitStore, type CloudflareRateLimitBinding } from 
 import { createMemoryRateLimitStore } from '../src/ratelimit/memory.js';
 import { createRateLimiter, type RateLimited, type RateLimiterOptions, type RateLimitPolicy } from '../src/ratelimit/middleware.js';
 import type { RateLimitStore } from '../src/ratelimit/store.js';
+import { waitFor } from './support/wait.js';
 
 type TestEnv = { Variables: RequestIdVariables & { user: { id: string } } };
 
@@ -227,6 +228,9 @@ describe('Cloudflare rate limiting binding (Miniflare, the local Workers runtime
     },
   });
   afterAll(() => mf.dispose());
+  const PERIOD_MS = 60_000;
+  const windowNumber = () => Math.floor(Date.now() / PERIOD_MS);
+  const msLeftInWindow = () => PERIOD_MS - (Date.now() % PERIOD_MS);
 
   const binding = (value: unknown): CloudflareRateLimitBinding => {
     if (typeof value !== 'object' || value === null || !('limit' in value) || typeof value.limit !== 'function') {
@@ -242,6 +246,11 @@ describe('Cloudflare rate limiting binding (Miniflare, the local Workers runtime
       bindings: { user: binding(env.RATE_LIMITER_USER), project: binding(env.RATE_LIMITER_PROJECT) },
     });
     const { app } = buildApp({ store });
+    // The binding counts per fixed wall-clock window of its period (Miniflare: Date.now() / 60 s),
+    // and every count is lost when one ends; the counts below hold only inside one window. So they
+    // start with at least 10 s of it left (the seven requests take milliseconds), or in the next.
+    await waitFor(() => msLeftInWindow() >= 10_000, { timeoutMs: 15_000, intervalMs: 50, what: 'a rate-limit window with 10 s left' });
+    const window = windowNumber();
     const first = await ask(app, 'cf-1');
     expect(first.status).toBe(200);
     expect(first.headers.get('RateLimit-Policy')).toBe(POLICY);
@@ -259,6 +268,7 @@ describe('Cloudflare rate limiting binding (Miniflare, the local Workers runtime
     const projectRefused = await ask(app, 'cf-4');
     expect(projectRefused.status).toBe(429);
     expect(projectRefused.headers.get('RateLimit')).toBe('"project";r=0;t=60');
+    expect(windowNumber(), 'the requests all fell in one rate-limit window').toBe(window);
   });
 
   it('sends policies without a binding to the fallback store, and fails open when a binding throws', async () => {

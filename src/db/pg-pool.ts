@@ -4,33 +4,87 @@ import { DatabaseUnavailableError, type Database, type DatabaseTimeouts, type Ro
 export interface PgLikeClient {
   query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
   release(destroy?: Error | boolean): void;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** The part of a pg-compatible pool we use: node-postgres and Neon's serverless Pool both have it. */
 export interface PgLikePool {
-  query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
   connect(): Promise<PgLikeClient>;
   end(): Promise<void>;
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /** Connections open now, idle or checked out. */
+  readonly totalCount: number;
 }
+
+type Lease = { client: PgLikeClient; reused: boolean; release(destroy?: Error): void };
 
 /** A Database over a pg-compatible pool. */
 export function createPoolDatabase(pool: PgLikePool): Database {
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  const used = new WeakSet<PgLikeClient>();
+
+  const checkout = async (): Promise<Lease> => {
+    const client = await pool.connect().catch((error: unknown) => {
+      throw asUnavailable(error);
+    });
+    const reused = used.has(client);
+    used.add(client);
+    // The pool stops listening to a client it hands out; a link lost while we hold it emits
+    // 'error' (besides failing the statement), and an unheard 'error' event crashes the process.
+    const ignore = () => {};
+    client.on('error', ignore);
+    return {
+      client,
+      reused,
+      release(destroy) {
+        client.removeListener('error', ignore);
+        client.release(destroy);
+      },
+    };
+  };
+
+  /**
+   * Checks a connection out and runs a first statement on it. A pooled connection whose link
+   * died while idle (database restart, failover, a proxy or NAT dropping it) can be handed out
+   * before the driver has seen the close; its statement then fails at once. So a link failure
+   * on a connection that served earlier statements is retried on the next one (each dead one
+   * is destroyed: at most as many retries as the pool had connections).
+   *
+   * Writes: a stale link's server end is already gone, so the failed statement never ran and
+   * running it again cannot double it. Never retried: failures on a fresh connection, timeouts
+   * (the statement may still be running), SQL errors. Accepted: a reused link dying *while* the
+   * server runs a write is retried too and could apply it twice; that takes a cut inside one
+   * statement's run time, whereas not retrying fails the first statements after every restart.
+   * A transaction is retried only at its BEGIN: a lost link rolls back whatever BEGIN started.
+   */
+  const start = async (sql: string, params: unknown[]): Promise<{ lease: Lease; rows: unknown[] }> => {
+    let retries: number | undefined;
+    for (;;) {
+      const lease = await checkout();
+      try {
+        return { lease, rows: (await lease.client.query(sql, params)).rows };
+      } catch (error) {
+        const failure = asUnavailable(error);
+        retries ??= pool.totalCount;
+        // As pool.query did: a connection that failed a statement is not handed out again.
+        lease.release(asError(failure));
+        const linkLost = failure instanceof DatabaseUnavailableError && failure.kind === 'unavailable';
+        if (lease.reused && linkLost && retries-- > 0) continue;
+        throw failure;
+      }
+    }
+  };
+
   return {
     async query<T extends Row>(sql: string, params: readonly unknown[] = []) {
-      try {
-        const result = await pool.query(sql, [...params]);
-        return result.rows as T[];
-      } catch (error) {
-        throw asUnavailable(error);
-      }
+      const { lease, rows } = await start(sql, [...params]);
+      lease.release();
+      return rows as T[];
     },
     async exec(script) {
-      const client = await pool.connect().catch((error: unknown) => {
-        throw asUnavailable(error);
-      });
+      const { client, release } = await checkout();
       try {
         await client.query(script);
       } catch (error) {
@@ -38,13 +92,12 @@ export function createPoolDatabase(pool: PgLikePool): Database {
         await client.query('ROLLBACK').catch(() => {});
         throw error;
       } finally {
-        client.release();
+        release();
       }
     },
     async transaction(work, { readOnly = false, rollback = false } = {}) {
-      const client = await pool.connect().catch((error: unknown) => {
-        throw asUnavailable(error);
-      });
+      const { lease } = await start(readOnly ? 'BEGIN READ ONLY' : 'BEGIN', []);
+      const { client } = lease;
       // A connection whose state we no longer know (a client-side timeout, a failed ROLLBACK)
       // is destroyed rather than handed to the next request with a transaction still open.
       let destroy: Error | undefined;
@@ -56,7 +109,6 @@ export function createPoolDatabase(pool: PgLikePool): Database {
         }
       };
       try {
-        await run(readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
         const tx: Transaction = { query: async <T extends Row>(sql: string, params?: readonly unknown[]) => (await run(sql, params)) as T[] };
         const result = await work(tx);
         await run(rollback ? 'ROLLBACK' : 'COMMIT');
@@ -66,7 +118,7 @@ export function createPoolDatabase(pool: PgLikePool): Database {
         else await client.query('ROLLBACK').catch((rollbackError: unknown) => (destroy = asError(rollbackError)));
         throw error;
       } finally {
-        client.release(destroy);
+        lease.release(destroy);
       }
     },
     enforcesStatementTimeout: true,
