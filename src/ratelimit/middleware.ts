@@ -1,6 +1,4 @@
-import type { Context, Env, MiddlewareHandler } from 'hono';
-import { HTTPException } from 'hono/http-exception';
-import type { Problem } from '../errors.js';
+import type { Context } from 'hono';
 import { throttledWarning, type RateLimitLog, type RateLimitResult, type RateLimitStore } from './store.js';
 
 /**
@@ -34,11 +32,8 @@ export type RateLimiterOptions = {
   store: RateLimitStore;
   /** Evaluated in this order; a request is refused by the first policy it exceeds and later ones are not counted. */
   policies: readonly RateLimitPolicy[];
-  /**
-   * The error to throw when a policy is exceeded (the app maps it to its problem answer).
-   * Default: a RateLimitExceeded (an HTTPException carrying a 429 application/problem+json response).
-   */
-  onLimited?: (limited: RateLimited, c: Context) => Error;
+  /** The error to throw when a policy is exceeded (the app maps it to its problem answer). */
+  onLimited: (limited: RateLimited, c: Context) => Error;
   /** Receives a warning when the store fails (the request is then allowed). */
   log?: RateLimitLog;
 };
@@ -51,29 +46,13 @@ export type RateLimiter = {
   readonly policies: readonly RateLimitPolicy[];
   /** The RateLimit-Policy field value; undefined when every policy is disabled. */
   readonly policyHeader: string | undefined;
-  /** Middleware applying the policies whose keys `keysOf` returns (run it after authentication). */
-  middleware<E extends Env = Env>(keysOf: (c: Context<E>) => RateLimitKeys): MiddlewareHandler<E>;
   /**
-   * Applies the policies for `keys` from inside a handler (e.g. once the body is validated and
-   * the user may use the project), sets the header fields on the response being built, and
-   * throws `onLimited`'s error when one is exceeded.
+   * Applies the policies for `keys` (from middleware after authentication, or from inside a
+   * handler once the user may use the project), sets the header fields on the response being
+   * built, and throws `onLimited`'s error when one is exceeded.
    */
   enforce(c: Context, keys: RateLimitKeys): Promise<void>;
 };
-
-/** The default 429: an RFC 9457 problem, in the same shape as the app's other errors. */
-export class RateLimitExceeded extends HTTPException {
-  constructor(readonly limited: RateLimited, problem: Problem) {
-    super(429, {
-      message: limited.detail,
-      res: new Response(JSON.stringify(problem), {
-        status: 429,
-        headers: { 'Content-Type': 'application/problem+json', ...limited.headers },
-      }),
-    });
-    this.name = 'RateLimitExceeded';
-  }
-}
 
 const POLICY_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 
@@ -89,7 +68,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   }
   const policies = options.policies.filter((policy) => policy.limit > 0);
   const policyHeader = policies.length > 0 ? policies.map((p) => `"${p.name}";q=${p.limit};w=${p.windowSeconds}`).join(', ') : undefined;
-  const onLimited = options.onLimited ?? defaultOnLimited;
+  const { onLimited } = options;
   const warn = throttledWarning(options.log ?? (() => {}), 'rate limit store failed: allowing the request (fail-open)');
   // What each request has been counted against so far (middleware, then the handler).
   const outcomes = new WeakMap<Request, Outcome[]>();
@@ -133,16 +112,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     });
   }
 
-  return {
-    policies,
-    policyHeader,
-    enforce,
-    middleware: <E extends Env = Env>(keysOf: (c: Context<E>) => RateLimitKeys): MiddlewareHandler<E> =>
-      async (c, next) => {
-        await enforce(c, keysOf(c));
-        await next();
-      },
-  };
+  return { policies, policyHeader, enforce };
 }
 
 /** The policy with the least known remaining quota (the first one on a tie). */
@@ -162,16 +132,4 @@ function serviceLimit(policy: RateLimitPolicy, remaining: number, resetSeconds: 
 /** Sets (or, for undefined, removes) header fields on the response being built. */
 function setHeaders(c: Context, headers: Record<string, string | undefined>): void {
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
-}
-
-function defaultOnLimited(limited: RateLimited, c: Context): Error {
-  const requestId: unknown = c.get('requestId');
-  return new RateLimitExceeded(limited, {
-    type: 'urn:chat-api:problem:rate-limited',
-    title: 'Too Many Requests',
-    status: 429,
-    detail: limited.detail,
-    instance: c.req.path,
-    ...(typeof requestId === 'string' ? { request_id: requestId } : {}),
-  });
 }
