@@ -25,7 +25,7 @@ import { normalizeWords, wordKeys } from './words.js';
 export type CheckOptions = { sourceMap?: SourceMap };
 
 /** A problem found relative to some base path (a query checks against its own path). */
-type Finding = { path: ModelPath; message: string };
+export type Finding = { path: ModelPath; message: string };
 
 export function checkSemanticModel(model: SemanticModel, options: CheckOptions = {}): ModelIssue[] {
   const findings: Finding[] = [];

@@ -62,7 +62,9 @@ export function parseSemanticModel(text: string, options: ParseOptions = {}): Pa
   try {
     raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
-    return fail([{ path: '', message: error instanceof Error ? error.message : String(error) }]);
+    // yaml throws here only for resource limits (alias expansion), never for syntax.
+    const reason = error instanceof Error ? error.message : String(error);
+    return fail([{ path: '', message: `too many aliases (*name) to expand, at most ${MAX_ALIAS_COUNT}: ${reason}` }]);
   }
   if (raw === null || raw === undefined) {
     return fail([{ path: '', message: 'the file is empty: it needs version: 1 and models: [...]', line: 1, column: 1 }]);
