@@ -1,9 +1,9 @@
 // npm run bench:hot-path — CPU cost per request of token verification and question matching.
 // Prints figures only; nothing here is a pass/fail assertion.
 import { pathToFileURL } from 'node:url';
-import { mintAccessToken } from '../src/auth/dev-token.js';
-import { createTokenVerifier } from '../src/auth/simplejwt.js';
-import { createMatcher } from '../src/chat/matcher.js';
+import { mintAccessToken } from '../src/services/auth/dev-token.js';
+import { createTokenVerifier } from '../src/services/auth/simplejwt.js';
+import { createMatcher } from '../src/services/chat/matcher.js';
 
 const QUESTIONS = [
   '¿Cuántas órdenes pendientes hay?',

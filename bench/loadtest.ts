@@ -7,10 +7,10 @@ import autocannon from 'autocannon';
 import { LONG_STATEMENT_MS } from '../scripts/cli.js';
 import { freePort } from '../scripts/free-port.js';
 import { runAdminStatement } from '../scripts/pg-admin.js';
-import { mintAccessToken } from '../src/auth/dev-token.js';
-import { migrate } from '../src/db/migrations.js';
-import { createNodePostgresDatabase } from '../src/db/node-postgres.js';
-import { seedDemoData } from '../src/db/seed.js';
+import { mintAccessToken } from '../src/services/auth/dev-token.js';
+import { migrate } from '../src/adapters/db/migrations.js';
+import { createNodePostgresDatabase } from '../src/adapters/db/node-postgres.js';
+import { seedDemoData } from '../src/adapters/db/seed.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -1,7 +1,7 @@
 // npm run db:migrate — creates or updates the tables the service owns in DATABASE_URL.
 import { LONG_STATEMENT_MS, requireDatabaseUrl, runCli } from './cli.js';
-import { migrate } from '../src/db/migrations.js';
-import { createNodePostgresDatabase } from '../src/db/node-postgres.js';
+import { migrate } from '../src/adapters/db/migrations.js';
+import { createNodePostgresDatabase } from '../src/adapters/db/node-postgres.js';
 
 runCli(async () => {
   const db = createNodePostgresDatabase({ connectionString: requireDatabaseUrl(), statementTimeoutMs: LONG_STATEMENT_MS });

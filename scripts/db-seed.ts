@@ -1,8 +1,8 @@
 // npm run db:seed — loads the demo projects and orders into DATABASE_URL (replacing the demo projects' orders).
 import { LONG_STATEMENT_MS, requireDatabaseUrl, runCli } from './cli.js';
-import { migrate } from '../src/db/migrations.js';
-import { createNodePostgresDatabase } from '../src/db/node-postgres.js';
-import { DEMO_PROJECTS, seedDemoData } from '../src/db/seed.js';
+import { migrate } from '../src/adapters/db/migrations.js';
+import { createNodePostgresDatabase } from '../src/adapters/db/node-postgres.js';
+import { DEMO_PROJECTS, seedDemoData } from '../src/adapters/db/seed.js';
 
 runCli(async () => {
   const db = createNodePostgresDatabase({ connectionString: requireDatabaseUrl(), statementTimeoutMs: LONG_STATEMENT_MS });

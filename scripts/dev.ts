@@ -6,11 +6,11 @@ import { parseEnv } from 'node:util';
 import pg from 'pg';
 import { LONG_STATEMENT_MS, runCli } from './cli.js';
 import { startBridge } from './ws-bridge.js';
-import { devTokenInstructions, mintAccessToken } from '../src/auth/dev-token.js';
+import { devTokenInstructions, mintAccessToken } from '../src/services/auth/dev-token.js';
 import { configSchema, parseConfig, usesHmac } from '../src/config.js';
-import { migrate } from '../src/db/migrations.js';
-import { createNodePostgresDatabase } from '../src/db/node-postgres.js';
-import { DEMO_USER_ID, seedDemoData } from '../src/db/seed.js';
+import { migrate } from '../src/adapters/db/migrations.js';
+import { createNodePostgresDatabase } from '../src/adapters/db/node-postgres.js';
+import { DEMO_USER_ID, seedDemoData } from '../src/adapters/db/seed.js';
 import { freePort } from './free-port.js';
 
 const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/chat_dev';

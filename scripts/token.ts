@@ -1,8 +1,8 @@
 // npm run token -- [user_id] [lifetime_seconds] — mints a SimpleJWT-style access token with JWT_SECRET_KEY, for development.
 import { runCli } from './cli.js';
-import { mintAccessToken } from '../src/auth/dev-token.js';
+import { mintAccessToken } from '../src/services/auth/dev-token.js';
 import { ConfigError, parseConfig } from '../src/config.js';
-import { DEMO_USER_ID } from '../src/db/seed.js';
+import { DEMO_USER_ID } from '../src/adapters/db/seed.js';
 
 runCli(async () => {
   const config = parseConfig(process.env);

@@ -1,7 +1,7 @@
 import type { RequestIdVariables } from 'hono/request-id';
-import type { VerifiedUser } from './auth/simplejwt.js';
+import type { VerifiedUser } from './services/auth/simplejwt.js';
 import type { Config } from './config.js';
-import type { RateLimiter } from './ratelimit/middleware.js';
+import type { RateLimiter } from './middleware/rate-limit.js';
 import type { Services } from './services/container.js';
 
 /** Facts about a request that its log line reports (never secrets; the question only when enabled). */

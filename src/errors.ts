@@ -2,8 +2,8 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConfigError } from './config.js';
-import { DatabaseUnavailableError } from './db/database.js';
-import { ModelError } from './llm/model.js';
+import { DatabaseUnavailableError } from './adapters/db/database.js';
+import { ModelError } from './adapters/llm/model.js';
 import { ForbiddenError, InvalidInputError, ModelNotConfigured, NotFoundError } from './services/errors.js';
 
 /** RFC 9457 problem details, the one error format of the API. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../src/db/database.js';
+import type { Database } from '../src/adapters/db/database.js';
 import { NotFoundError } from '../src/services/errors.js';
 import { createProjectCache, createProjectDirectory } from '../src/services/projects.js';
 import { ask, buildApp, question } from './support/app.js';

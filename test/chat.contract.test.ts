@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Database } from '../src/db/database.js';
-import { seedDemoData } from '../src/db/seed.js';
+import type { Database } from '../src/adapters/db/database.js';
+import { seedDemoData } from '../src/adapters/db/seed.js';
 import { ask, buildApp, question } from './support/app.js';
 import { createSeededDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { appliedMigrations, migrate, MIGRATIONS } from '../src/db/migrations.js';
-import { DEMO_PROJECTS, seedDemoData } from '../src/db/seed.js';
+import { appliedMigrations, migrate, MIGRATIONS } from '../src/adapters/db/migrations.js';
+import { DEMO_PROJECTS, seedDemoData } from '../src/adapters/db/seed.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.js';
 
 /** The contract every Database adapter meets, run against each real engine. */

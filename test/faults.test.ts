@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
-import { createNeonDatabase } from '../src/db/neon.js';
-import { createNodePostgresDatabase } from '../src/db/node-postgres.js';
-import type { Database } from '../src/db/database.js';
+import { createNeonDatabase } from '../src/adapters/db/neon.js';
+import { createNodePostgresDatabase } from '../src/adapters/db/node-postgres.js';
+import type { Database } from '../src/adapters/db/database.js';
 import { ask, buildApp, question, type Settings } from './support/app.js';
 import { createSeededDatabase, createTestDatabase, testBridge, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';

@@ -27,7 +27,7 @@ const PROBLEM = 'urn:chat-api:problem:';
 const SCALE = Math.max(1, Number(process.env.FUZZ_SCALE ?? 1) || 1);
 const TEST_TIMEOUT_MS = 40_000 * SCALE;
 
-/** Demo projects (src/db/seed.ts): open to every user, and one only user 42 may use. */
+/** Demo projects (src/adapters/db/seed.ts): open to every user, and one only user 42 may use. */
 const OPEN_PROJECTS = ['dashboard_miempresa', 'tienda_norte', 'logistica_sur', 'conocimiento_general'];
 const RESTRICTED_PROJECT = 'finanzas_direccion';
 const TOKEN_USER = '1';

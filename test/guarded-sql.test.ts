@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Row } from '../src/db/database.js';
-import type { GuardedSqlRefusal } from '../src/sql/execute.js';
-import { loadSqlParser } from '../src/sql/load-parser.js';
+import type { Row } from '../src/adapters/db/database.js';
+import type { GuardedSqlRefusal } from '../src/services/guarded-sql/execute.js';
+import { loadSqlParser } from '../src/services/guarded-sql/load-parser.js';
 import { ask, buildApp, question } from './support/app.js';
 import { createSeededDatabase, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';
@@ -13,7 +13,7 @@ type ChatJson = { respuesta: string; fuente: string; consulta?: string; datos?: 
 const FREE_FORM = 'dame un análisis libre de los pedidos, por favor';
 const REFUSAL = /^No puedo responder esa pregunta de forma segura: (.+)\.$/s;
 
-/** Which refusal a reason shown to the user stands for (src/sql/execute.ts words them). */
+/** Which refusal a reason shown to the user stands for (src/services/guarded-sql/execute.ts words them). */
 function refusalKind(reason: string): GuardedSqlRefusal['kind'] {
   if (/^the query ran longer than \d+ ms and was cancelled$/.test(reason)) return 'timeout';
   if (reason.startsWith('PostgreSQL refused the query: ')) return 'failed';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ask, buildApp, question } from './support/app.js';
-import { createNodePostgresDatabase } from '../src/db/node-postgres.js';
+import { createNodePostgresDatabase } from '../src/adapters/db/node-postgres.js';
 import { createSeededDatabase, type TestDatabase } from './support/databases.js';
 import { accessToken } from './support/tokens.js';
 

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAnswerCaches, createAnswerer } from '../src/chat/answer.js';
-import { passagesAnswer } from '../src/knowledge/answer.js';
-import type { ChatModel } from '../src/llm/model.js';
+import { createAnswerCaches, createAnswerer } from '../src/services/chat/answer.js';
+import { passagesAnswer } from '../src/services/knowledge/answer.js';
+import type { ChatModel } from '../src/adapters/llm/model.js';
 import { ModelNotConfigured } from '../src/services/errors.js';
 import type { Project } from '../src/services/projects.js';
-import { createKnowledgeStore, type KnowledgeStore } from '../src/knowledge/store.js';
-import { createOpenAIEmbeddingModel } from '../src/llm/embeddings.js';
-import { createOpenAIChatModel } from '../src/llm/openai.js';
+import { createKnowledgeStore, type KnowledgeStore } from '../src/services/knowledge/store.js';
+import { createOpenAIEmbeddingModel } from '../src/adapters/llm/embeddings.js';
+import { createOpenAIChatModel } from '../src/adapters/llm/openai.js';
 import { createSeededDatabase, type DatabaseKind, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';
 

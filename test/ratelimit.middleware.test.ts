@@ -2,11 +2,11 @@ import { Hono } from 'hono';
 import { requestId, type RequestIdVariables } from 'hono/request-id';
 import { Miniflare } from 'miniflare';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createCloudflareRateLimitStore, type CloudflareRateLimitBinding } from '../src/ratelimit/cloudflare.js';
-import { createMemoryRateLimitStore } from '../src/ratelimit/memory.js';
+import { createCloudflareRateLimitStore, type CloudflareRateLimitBinding } from '../src/adapters/ratelimit/cloudflare.js';
+import { createMemoryRateLimitStore } from '../src/adapters/ratelimit/memory.js';
 import { ProblemError, problemResponse } from '../src/errors.js';
-import { createRateLimiter, type RateLimited, type RateLimiterOptions, type RateLimitPolicy } from '../src/ratelimit/middleware.js';
-import type { RateLimitStore } from '../src/ratelimit/store.js';
+import { createRateLimiter, type RateLimited, type RateLimiterOptions, type RateLimitPolicy } from '../src/middleware/rate-limit.js';
+import type { RateLimitStore } from '../src/adapters/ratelimit/store.js';
 import { waitFor } from './support/wait.js';
 
 type TestEnv = { Variables: RequestIdVariables & { user: { id: string } } };

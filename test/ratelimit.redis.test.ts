@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, Socket, type Server } from 'node:net';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisRateLimitStore, type RedisRateLimitStore } from '../src/ratelimit/redis.js';
+import { createRedisRateLimitStore, type RedisRateLimitStore } from '../src/adapters/ratelimit/redis.js';
 import { waitFor } from './support/wait.js';
 
 /** The machine's Redis; every run uses its own key prefix and deletes its keys afterwards. */

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCatalogueQuery } from '../src/chat/catalogue.js';
-import type { Database } from '../src/db/database.js';
-import { migrate } from '../src/db/migrations.js';
-import { createNodePostgresDatabase } from '../src/db/node-postgres.js';
-import { DEMO_PROJECTS, seedDemoData } from '../src/db/seed.js';
-import { GuardedSqlRefusal, runGuardedSql } from '../src/sql/execute.js';
-import { loadSqlParser } from '../src/sql/load-parser.js';
-import type { SqlParser } from '../src/sql/parser.js';
+import { runCatalogueQuery } from '../src/services/chat/catalogue.js';
+import type { Database } from '../src/adapters/db/database.js';
+import { migrate } from '../src/adapters/db/migrations.js';
+import { createNodePostgresDatabase } from '../src/adapters/db/node-postgres.js';
+import { DEMO_PROJECTS, seedDemoData } from '../src/adapters/db/seed.js';
+import { GuardedSqlRefusal, runGuardedSql } from '../src/services/guarded-sql/execute.js';
+import { loadSqlParser } from '../src/services/guarded-sql/load-parser.js';
+import type { SqlParser } from '../src/services/guarded-sql/parser.js';
 import { createSeededDatabase, POSTGRES_ADMIN_URL, type TestDatabase } from './support/databases.js';
 import { BOUND_MS, CORPUS, OTHER_PROJECTS, OWN_ORDERS, PROJECT } from './support/sql-attacks.js';
 

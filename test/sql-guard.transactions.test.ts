@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Transaction, TransactionOptions } from '../src/db/database.js';
+import type { Transaction, TransactionOptions } from '../src/adapters/db/database.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.js';
 
 /** Database.transaction, which guarded SQL runs on: the same contract on every adapter. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../src/db/migrations.js';
+import { migrate } from '../src/adapters/db/migrations.js';
 import { ask, buildApp, question } from './support/app.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.js';
 import { accessClaims, signToken } from './support/tokens.js';

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { createApp, type App } from '../app.js';
-import { devTokenInstructions, mintAccessToken } from '../auth/dev-token.js';
-import { tokenSettingsFrom } from '../auth/settings.js';
+import { devTokenInstructions, mintAccessToken } from '../services/auth/dev-token.js';
+import { tokenSettingsFrom } from '../services/auth/settings.js';
 import { ConfigError, parseConfig, usesHmac } from '../config.js';
-import { DatabaseUnavailableError, type Database } from '../db/database.js';
-import { pendingMigrations } from '../db/migrations.js';
-import { openNodeDatabase } from '../db/open-node.js';
-import { DEMO_USER_ID } from '../db/seed.js';
+import { DatabaseUnavailableError, type Database } from '../adapters/db/database.js';
+import { pendingMigrations } from '../adapters/db/migrations.js';
+import { openNodeDatabase } from '../adapters/db/open-node.js';
+import { DEMO_USER_ID } from '../adapters/db/seed.js';
 
 /** Settings only the long-running server entries (Node, Bun, Deno) read. */
 const serverSettings = z.object({
@@ -45,10 +45,10 @@ export async function prepareStandalone(rawEnv: Record<string, string | undefine
   const log = (entry: Record<string, unknown>) => console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
   // Loaded only when configured: without RATE_LIMIT_REDIS_URL the Redis client is never imported.
   const rateLimitStore = config.RATE_LIMIT_REDIS_URL
-    ? (await import('../ratelimit/redis.js')).createRedisRateLimitStore({ url: config.RATE_LIMIT_REDIS_URL, log })
+    ? (await import('../adapters/ratelimit/redis.js')).createRedisRateLimitStore({ url: config.RATE_LIMIT_REDIS_URL, log })
     : undefined;
   // PostgreSQL's own parser (WASM) checks model-written SQL for projects that opt in.
-  const sqlParser = await (await import('../sql/load-parser.js')).loadSqlParser();
+  const sqlParser = await (await import('../services/guarded-sql/load-parser.js')).loadSqlParser();
   // Development mode only: the token printed below, also offered by the chat page at /.
   const devToken = devSecret
     ? await mintAccessToken({ secret: env.JWT_SECRET_KEY!, algorithm: config.ALGORITHM, userId: DEMO_USER_ID, userIdClaim: config.JWT_USER_ID_CLAIM })

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { ConfigError } from '../config.js';
-import { createPoolDatabase, poolTimeoutOptions } from '../db/pg-pool.js';
+import { createPoolDatabase, poolTimeoutOptions } from '../adapters/db/pg-pool.js';
 import { createWorker } from './worker-runtime.js';
 
 type HyperdriveBinding = { connectionString: string };

@@ -1,11 +1,11 @@
 import type { ExecutionContext } from 'hono';
 import { createApp, type App } from '../app.js';
-import { tokenSettingsFrom } from '../auth/settings.js';
+import { tokenSettingsFrom } from '../services/auth/settings.js';
 import { parseConfig, type Config } from '../config.js';
-import type { Database } from '../db/database.js';
+import type { Database } from '../adapters/db/database.js';
 import { problemBody, ProblemError } from '../errors.js';
-import { createCloudflareRateLimitStore, isRateLimitBinding } from '../ratelimit/cloudflare.js';
-import { createMemoryRateLimitStore } from '../ratelimit/memory.js';
+import { createCloudflareRateLimitStore, isRateLimitBinding } from '../adapters/ratelimit/cloudflare.js';
+import { createMemoryRateLimitStore } from '../adapters/ratelimit/memory.js';
 
 /** Bindings: the settings as [vars] and secrets (`wrangler secret put JWT_SECRET_KEY`), plus any service bindings. */
 export type WorkerEnv = Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { ConfigError } from '../config.js';
-import { createNeonDatabase } from '../db/neon.js';
+import { createNeonDatabase } from '../adapters/db/neon.js';
 import { createWorker } from './worker-runtime.js';
 
 // The Worker: PostgreSQL through Neon's serverless driver (a WebSocket), no nodejs_compat needed.

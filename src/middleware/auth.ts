@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import type { AuthedEnv } from '../app-env.js';
-import { TokenRejected } from '../auth/simplejwt.js';
+import { TokenRejected } from '../services/auth/simplejwt.js';
 import { ProblemError } from '../errors.js';
 
 const CHALLENGE = 'Bearer realm="chat-api"';

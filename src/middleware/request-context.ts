@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv, RequestContext } from '../app-env.js';
-import type { Database } from '../db/database.js';
+import type { Database } from '../adapters/db/database.js';
 import type { Services } from '../services/container.js';
 
 /**

@@ -1,12 +1,12 @@
-import { createAnswerCaches, createAnswerer } from '../chat/answer.js';
-import { createConversationStore, createPurgeSchedule } from '../chat/conversations.js';
+import { createAnswerCaches, createAnswerer } from './chat/answer.js';
+import { createConversationStore, createPurgeSchedule } from './conversations.js';
 import type { Config } from '../config.js';
-import type { Database } from '../db/database.js';
-import { createKnowledgeFacts, createKnowledgeStore } from '../knowledge/store.js';
-import type { EmbeddingModel } from '../llm/embeddings.js';
-import type { ChatModel } from '../llm/model.js';
-import type { SqlParser } from '../sql/parser.js';
-import { createChatService } from './chat.js';
+import type { Database } from '../adapters/db/database.js';
+import { createKnowledgeFacts, createKnowledgeStore } from './knowledge/store.js';
+import type { EmbeddingModel } from '../adapters/llm/embeddings.js';
+import type { ChatModel } from '../adapters/llm/model.js';
+import type { SqlParser } from './guarded-sql/parser.js';
+import { createChatService } from './chat/ask.js';
 import { createDocumentService } from './documents.js';
 import { createProjectCache, createProjectDirectory } from './projects.js';
 

@@ -1,6 +1,6 @@
-import type { VerifiedUser } from '../auth/simplejwt.js';
-import type { DocumentInfo, KnowledgeStore, NewDocument } from '../knowledge/store.js';
-import { ModelError } from '../llm/model.js';
+import type { VerifiedUser } from './auth/simplejwt.js';
+import type { DocumentInfo, KnowledgeStore, NewDocument } from './knowledge/store.js';
+import { ModelError } from '../adapters/llm/model.js';
 import { ForbiddenError, NotFoundError } from './errors.js';
 import type { Project, ProjectDirectory } from './projects.js';
 

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
-import type { QueryName } from '../chat/catalogue-types.js';
-import { QUERY_NAMES } from '../chat/catalogue-types.js';
-import type { Database } from '../db/database.js';
+import type { QueryName } from './chat/catalogue-types.js';
+import { QUERY_NAMES } from './chat/catalogue-types.js';
+import type { Database } from '../adapters/db/database.js';
 import { ForbiddenError, NotFoundError } from './errors.js';
 
 /** A row of the project registry: a tenant, its model prompt and who may use it. */

@@ -1,6 +1,6 @@
 import { createApp, type AppDeps } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
-import type { Database } from '../../src/db/database.js';
+import type { Database } from '../../src/adapters/db/database.js';
 import { accessToken, TEST_SECRET } from './tokens.js';
 
 export type Settings = Record<string, string | undefined>;

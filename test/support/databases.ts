@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { WebSocket } from 'ws';
 import { startBridge, type Bridge } from '../../scripts/ws-bridge.js';
-import type { Database } from '../../src/db/database.js';
-import { migrate } from '../../src/db/migrations.js';
-import { createNeonDatabase } from '../../src/db/neon.js';
-import { createNodePostgresDatabase } from '../../src/db/node-postgres.js';
-import { createPgliteDatabase } from '../../src/db/pglite.js';
-import { seedDemoData } from '../../src/db/seed.js';
+import type { Database } from '../../src/adapters/db/database.js';
+import { migrate } from '../../src/adapters/db/migrations.js';
+import { createNeonDatabase } from '../../src/adapters/db/neon.js';
+import { createNodePostgresDatabase } from '../../src/adapters/db/node-postgres.js';
+import { createPgliteDatabase } from '../../src/adapters/db/pglite.js';
+import { seedDemoData } from '../../src/adapters/db/seed.js';
 
 /** The local PostgreSQL server the tests use; each test file gets its own fresh database on it. */
 export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
-import type { Row } from '../../src/db/database.js';
-import { DEMO_PROJECTS } from '../../src/db/seed.js';
-import type { GuardedSqlRefusal, GuardedSqlResult } from '../../src/sql/execute.js';
+import type { Row } from '../../src/adapters/db/database.js';
+import { DEMO_PROJECTS } from '../../src/adapters/db/seed.js';
+import type { GuardedSqlRefusal, GuardedSqlResult } from '../../src/services/guarded-sql/execute.js';
 
 /**
  * Model-written SQL an attacker would make the model send, with what must happen to each: run

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { AppEnv, AuthedEnv } from '../../app-env.js';
 import { problemBody, problemOf } from '../../errors.js';
-import type { AskResult } from '../../services/chat.js';
+import type { AskResult } from '../../services/chat/ask.js';
 import { ForbiddenError } from '../../services/errors.js';
 import type { chatRoute } from './chat.routes.js';
 import type { ChatResponse } from './chat.schemas.js';

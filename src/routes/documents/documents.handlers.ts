@@ -1,6 +1,6 @@
 import type { RouteConfigToEnv, RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env.js';
-import type { DocumentInfo } from '../../knowledge/store.js';
+import type { DocumentInfo } from '../../services/knowledge/store.js';
 import type { deleteDocumentRoute, listDocumentsRoute, uploadDocumentRoute } from './documents.routes.js';
 
 type Handler<R extends typeof uploadDocumentRoute | typeof listDocumentsRoute | typeof deleteDocumentRoute> = RouteHandler<

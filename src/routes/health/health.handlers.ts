@@ -1,7 +1,7 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env.js';
-import { DatabaseUnavailableError } from '../../db/database.js';
-import { pendingMigrations } from '../../db/migrations.js';
+import { DatabaseUnavailableError } from '../../adapters/db/database.js';
+import { pendingMigrations } from '../../adapters/db/migrations.js';
 import { ProblemError } from '../../errors.js';
 import type { healthRoute, readyRoute } from './health.routes.js';
 

@@ -1,5 +1,5 @@
 import { base64url, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
-import { ConfigError, type JwtAlgorithm } from '../config.js';
+import { ConfigError, type JwtAlgorithm } from '../../config.js';
 import { findDuplicateKey } from './json-duplicates.js';
 import type { AuthLog } from './jwks.js';
 import { keySourceFor } from './keys.js';

@@ -1,5 +1,5 @@
 import { importSPKI, type JWSHeaderParameters } from 'jose';
-import { ConfigError, type JwtAlgorithm } from '../config.js';
+import { ConfigError, type JwtAlgorithm } from '../../config.js';
 import { JwksKeys, type AuthLog } from './jwks.js';
 import { readSpkiPem } from './pem.js';
 import type { TokenSettings } from './simplejwt.js';

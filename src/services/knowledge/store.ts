@@ -1,6 +1,6 @@
-import type { Database, Transaction } from '../db/database.js';
-import type { EmbeddingModel } from '../llm/embeddings.js';
-import { ModelError } from '../llm/model.js';
+import type { Database, Transaction } from '../../adapters/db/database.js';
+import type { EmbeddingModel } from '../../adapters/llm/embeddings.js';
+import { ModelError } from '../../adapters/llm/model.js';
 import { chunkText, type MediaType } from './chunk.js';
 
 export type NewDocument = { title: string; mediaType: MediaType; content: string; createdBy: string };

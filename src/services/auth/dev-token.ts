@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { ConfigError, usesHmac, type JwtAlgorithm } from '../config.js';
+import { ConfigError, usesHmac, type JwtAlgorithm } from '../../config.js';
 
 /**
  * Mints an access token shaped like djangorestframework-simplejwt's, for development and

@@ -1,4 +1,4 @@
-import { DatabaseUnavailableError, type Database, type Row, type Transaction } from '../db/database.js';
+import { DatabaseUnavailableError, type Database, type Row, type Transaction } from '../../adapters/db/database.js';
 import { checkSql, GUARDED_SQL_ALLOW, guardedStatement, type SqlAllowList } from './guard.js';
 import type { SqlParser } from './parser.js';
 

@@ -62,7 +62,7 @@ COMMENT ON COLUMN messages.error IS 'set on an assistant turn that failed: the p
 `,
   },
   /*
-   * Guarded model-written SQL (src/sql/): PostgreSQL itself, not the query text, keeps a query
+   * Guarded model-written SQL (src/services/guarded-sql/): PostgreSQL itself, not the query text, keeps a query
    * inside its project.
    *
    * - chat_sql_reader: a NOLOGIN role with SELECT on the listed columns of orders and nothing
@@ -86,7 +86,7 @@ COMMENT ON COLUMN messages.error IS 'set on an assistant turn that failed: the p
    *   OR-ed into the reader's. Testing current_user restricts exactly one role, whatever the
    *   memberships, and the policy names no role, so it applies even where the role could not be
    *   created. WITH CHECK refuses every write by the reader (it has no write grant anyway).
-   *   Superusers and BYPASSRLS roles skip RLS entirely; the reader is neither. src/sql/execute.ts
+   *   Superusers and BYPASSRLS roles skip RLS entirely; the reader is neither. src/services/guarded-sql/execute.ts
    *   checks all this before each query (and refuses to run if another permissive policy that
    *   applies to the reader is ever added to orders: permissive policies are OR-ed together).
    * - Adding a column to orders: add it to the GRANT (new migration) and to GUARDED_SQL_ALLOW,
@@ -138,7 +138,7 @@ COMMENT ON COLUMN projects.guarded_sql IS 'opt-in: the model may write one guard
 `,
   },
   /*
-   * Knowledge per project (src/knowledge/): uploaded documents, split into passages. Every
+   * Knowledge per project (src/services/knowledge/): uploaded documents, split into passages. Every
    * passage carries its project, bound to its document's by a composite foreign key, so a
    * search filters one column and can never mix projects. `tsv` is full-text search in Spanish
    * (weight A) and English (weight B) at once. `embedding` (pgvector, any dimension) exists only

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { throttledWarning, type RateLimitLog, type RateLimitResult, type RateLimitStore } from './store.js';
+import { throttledWarning, type RateLimitLog, type RateLimitResult, type RateLimitStore } from '../adapters/ratelimit/store.js';
 
 /**
  * Header fields follow draft-ietf-httpapi-ratelimit-headers-11 (23 May 2026), structured-field

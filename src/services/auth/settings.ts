@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../../config.js';
 import { keySourceFor } from './keys.js';
 import type { TokenSettings } from './simplejwt.js';
 

@@ -1,7 +1,7 @@
-import type { Database } from '../db/database.js';
-import { ForbiddenError, InvalidInputError, NotFoundError } from '../services/errors.js';
-import type { ChatMessage } from '../llm/model.js';
-import type { QueryCall } from './catalogue-types.js';
+import type { Database } from '../adapters/db/database.js';
+import { ForbiddenError, InvalidInputError, NotFoundError } from './errors.js';
+import type { ChatMessage } from '../adapters/llm/model.js';
+import type { QueryCall } from './chat/catalogue-types.js';
 
 /** A stored turn. */
 export type StoredMessage = {

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../../config.js';
 import type { Database } from './database.js';
 import { migrate } from './migrations.js';
 import { createNodePostgresDatabase } from './node-postgres.js';

@@ -1,4 +1,4 @@
-import type { JwtAlgorithm } from '../config.js';
+import type { JwtAlgorithm } from '../../config.js';
 
 type AsymmetricAlgorithm = Exclude<JwtAlgorithm, `HS${string}`>;
 

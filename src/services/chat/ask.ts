@@ -1,6 +1,6 @@
-import type { Answer, Question } from '../chat/answer.js';
-import type { ConversationContext, ConversationStore } from '../chat/conversations.js';
-import type { Project, ProjectDirectory, ProjectLookup } from './projects.js';
+import type { Answer, Question } from './answer.js';
+import type { ConversationContext, ConversationStore } from '../conversations.js';
+import type { Project, ProjectDirectory, ProjectLookup } from '../projects.js';
 
 export type AskInput = {
   text: string;

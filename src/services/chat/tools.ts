@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ToolCall, ToolSpec } from '../llm/model.js';
+import type { ToolCall, ToolSpec } from '../../adapters/llm/model.js';
 import { catalogueParamSchemas, type QueryCall, type QueryName } from './catalogue-types.js';
 
 const DESCRIPTIONS: Record<QueryName, string> = {

@@ -1,4 +1,4 @@
-import type { Database } from '../db/database.js';
+import type { Database } from '../../adapters/db/database.js';
 import type { Language, OrderStatus, QueryCall, QueryName, TimeWindow } from './catalogue-types.js';
 
 /** What a catalogue query needs besides its parameters; the project comes from verified input only. */

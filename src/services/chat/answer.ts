@@ -1,19 +1,19 @@
-import type { Database } from '../db/database.js';
+import type { Database } from '../../adapters/db/database.js';
 import { citationsFor, findPassages, passagesAnswer, systemPromptWithPassages, type Cita } from '../knowledge/answer.js';
 import type { KnowledgeStore } from '../knowledge/store.js';
 import { z } from 'zod';
-import type { ChatMessage, ChatModel, ToolCall, ToolSpec } from '../llm/model.js';
-import { GuardedSqlRefusal, guardedSqlUnsupported, runGuardedSql, type GuardedSqlResult } from '../sql/execute.js';
-import { GUARDED_SQL_ALLOW, MAX_SQL_LENGTH } from '../sql/guard.js';
-import type { SqlParser } from '../sql/parser.js';
+import type { ChatMessage, ChatModel, ToolCall, ToolSpec } from '../../adapters/llm/model.js';
+import { GuardedSqlRefusal, guardedSqlUnsupported, runGuardedSql, type GuardedSqlResult } from '../guarded-sql/execute.js';
+import { GUARDED_SQL_ALLOW, MAX_SQL_LENGTH } from '../guarded-sql/guard.js';
+import type { SqlParser } from '../guarded-sql/parser.js';
 import { runCatalogueQuery, type QueryResult } from './catalogue.js';
 import type { Language, QueryCall, QueryName } from './catalogue-types.js';
 import { detectLanguage } from './language.js';
 import { createMatcher, resolveFollowUp, type Matcher } from './matcher.js';
-import type { Project } from '../services/projects.js';
+import type { Project } from '../projects.js';
 import { catalogueTools, parseToolCall, toolParameters } from './tools.js';
 import { LRUCache } from 'lru-cache';
-import { ModelNotConfigured } from '../services/errors.js';
+import { ModelNotConfigured } from '../errors.js';
 
 /** Where the time went, for the request's log line. */
 export type AnswerMetrics = { dbMs?: number; modelMs?: number; modelTokens?: number };
