@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
+import { HEAVY_FILES } from './test/support/heavy-files.js';
 import { spreadHeavyFiles } from './test/support/sequencer.js';
 
 /**
@@ -18,20 +19,6 @@ const UNIT = [
   'test/sql-guard.test.ts',
 ];
 
-/**
- * Integration files that start servers, browsers, bundlers or load generators: each can keep two
- * cores busy by itself, so the sequencer never runs two of them at once while others wait.
- */
-const HEAVY = [
-  'test/bench-smoke.test.ts',
-  'test/faults.test.ts',
-  'test/node-entry.test.ts',
-  'test/runtimes.test.ts',
-  'test/ui.e2e.test.ts',
-  'test/worker-bundle.test.ts',
-  'test/worker.test.ts',
-];
-
 export default defineConfig({
   test: {
     testTimeout: 30_000,
@@ -39,7 +26,8 @@ export default defineConfig({
     // vitest's default is one worker fewer than the cores: a single worker on a 2-core machine,
     // idle whenever its file waits for PostgreSQL, a child process or a timer. One per core.
     maxWorkers: availableParallelism(),
-    sequence: { sequencer: spreadHeavyFiles(HEAVY) },
+    // Heavy files (test/support/heavy-files.ts) run one at a time, ordered to keep both workers busy.
+    sequence: { sequencer: spreadHeavyFiles(HEAVY_FILES) },
     projects: [
       { extends: true, test: { name: 'unit', include: UNIT } },
       {
@@ -49,6 +37,7 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...UNIT],
           globalSetup: ['test/support/global-setup.ts'],
+          setupFiles: ['test/support/one-heavy-file-at-a-time.ts'],
         },
       },
     ],

@@ -2,14 +2,15 @@ import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification, type Vitest } from 'vitest/node';
 
 /** Duration guesses (ms) for a file with no recorded run yet (a fresh checkout, CI). */
-const FIRST_RUN_GUESS = { heavy: 15_000, light: 3_000 };
+const FIRST_RUN_GUESS = { heavy: 12_000, integration: 3_000, unit: 300 };
 
 /**
- * Orders the files so that two heavy ones (those that start servers, browsers, bundlers or load
- * generators, each able to keep both cores of a small machine busy on its own) do not run at the
- * same time while lighter files wait. It replays vitest's scheduling (the next file goes to the
- * first worker that frees up) with the durations of the previous run: a freed worker takes the
- * longest heavy file unless another worker is running one, else the longest light file.
+ * Orders the files so that a heavy one (test/support/heavy-files.ts: servers, browsers, bundlers,
+ * load generators) is not due while another heavy one still runs: that one would then wait for
+ * the heavy-file slot with its worker idle. It replays vitest's scheduling (the next file goes to
+ * the first worker that frees up) with the durations of the previous run (guesses on a first
+ * run): a freed worker takes the longest heavy file unless another worker is running one, else
+ * the longest light file.
  */
 export function spreadHeavyFiles(heavy: readonly string[]) {
   return class SpreadHeavyFiles extends BaseSequencer {
@@ -22,7 +23,7 @@ export function spreadHeavyFiles(heavy: readonly string[]) {
       const isHeavy = (file: TestSpecification) => heavy.includes(relative(root, file.moduleId));
       const duration = (file: TestSpecification) =>
         this.vitest.cache.getFileTestResults(`${file.project.name}:${relative(root, file.moduleId)}`)?.duration ??
-        (isHeavy(file) ? FIRST_RUN_GUESS.heavy : FIRST_RUN_GUESS.light);
+        (isHeavy(file) ? FIRST_RUN_GUESS.heavy : file.project.name === 'unit' ? FIRST_RUN_GUESS.unit : FIRST_RUN_GUESS.integration);
       const longestFirst = (list: TestSpecification[]) => list.sort((a, b) => duration(b) - duration(a));
       // Failed files first, as vitest does, so that a fix is confirmed early.
       const failed = (file: TestSpecification) =>
