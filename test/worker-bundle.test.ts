@@ -2,10 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cleanEnv, runProcess } from './support/processes.js';
 
-const outdir = mkdtempSync(join(tmpdir(), 'chat-api-worker-'));
+let outdir = '';
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'chat-api-worker-')); // not at import: listing the tests would leave it behind
+});
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 const WRANGLER = join('node_modules', '.bin', 'wrangler');
