@@ -2,6 +2,7 @@
 // reached through the project's WebSocket bridge with Neon's driver, exactly as in production.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import pg from 'pg';
 import { LONG_STATEMENT_MS, runCli } from './cli.js';
@@ -38,9 +39,9 @@ runCli(async () => {
   if (generatedSecret) vars.JWT_SECRET_KEY = config.JWT_SECRET_KEY!;
 
   const wrangler = spawn(
-    'npx',
+    join('node_modules', '.bin', 'wrangler'), // the project's own wrangler, without npx's lookup
     [
-      'wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()),
+      'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()),
       '--show-interactive-dev-session=false', ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' } },

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../scripts/free-port.js';
 import { createSeededDatabase, type TestDatabase } from './support/databases.js';
@@ -40,10 +41,10 @@ const hyperdriveVariant: Variant = {
   async start(db, settings) {
     const url = new URL(db.url!);
     url.password = 'unused'; // Miniflare requires one; the local server trusts loopback
-    const args = ['wrangler', 'dev', '--env', 'hyperdrive', '--ip', '127.0.0.1', '--port', String(await freePort()),
+    const args = ['dev', '--env', 'hyperdrive', '--ip', '127.0.0.1', '--port', String(await freePort()),
       '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false',
       ...Object.entries(settings).flatMap(([k, v]) => ['--var', `${k}:${v}`])];
-    const process = await startProcess('npx', args, {
+    const process = await startProcess(join('node_modules', '.bin', 'wrangler'), args, {
       env: cleanEnv({
         CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: url.toString(),
         CLOUDFLARE_CF_FETCH_ENABLED: 'false',

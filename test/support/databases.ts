@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { WebSocket } from 'ws';
 import { startBridge, type Bridge } from '../../scripts/ws-bridge.js';
@@ -28,7 +32,7 @@ export const testBridge = (): Promise<Bridge> => (bridge ??= startBridge());
 /** A new, empty database of the given kind; `drop()` closes and deletes it. */
 export async function createTestDatabase(kind: DatabaseKind): Promise<TestDatabase> {
   if (kind === 'embedded') {
-    const db = await createPgliteDatabase();
+    const db = await createPgliteDatabase(undefined, { loadDataDir: await embeddedTemplate() });
     return { name: 'embedded', db, drop: () => db.close() };
   }
   const name = `chat_test_${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -61,6 +65,39 @@ export async function createSeededDatabase(kind: DatabaseKind, now = new Date())
   await migrate(test.db);
   await seedDemoData(test.db, now);
   return test;
+}
+
+/**
+ * Creating an embedded cluster runs initdb inside PGlite's WebAssembly: seconds of CPU each, for
+ * ~30 embedded databases per run. Starting from a dump of an initialised cluster takes a fraction
+ * of that, so the first test file that needs one saves a template (under node_modules/.cache,
+ * keyed on the PGlite version) and every embedded test database starts, in memory, from it.
+ */
+const NODE_MODULES = fileURLToPath(new URL('../../node_modules/', import.meta.url));
+const TEMPLATE = join(
+  NODE_MODULES, '.cache', 'chat-api-tests',
+  `pglite-${packageVersion('@electric-sql/pglite')}-pgvector-${packageVersion('@electric-sql/pglite-pgvector')}.tar`,
+);
+let template: Promise<Blob> | undefined;
+
+/** The template's bytes; built once (concurrent first builders each write one, the last rename wins). */
+function embeddedTemplate(): Promise<Blob> {
+  return (template ??= (async () => {
+    if (!existsSync(TEMPLATE)) {
+      const fresh = await PGlite.create();
+      const dump = Buffer.from(await (await fresh.dumpDataDir('none')).arrayBuffer());
+      await fresh.close();
+      mkdirSync(dirname(TEMPLATE), { recursive: true });
+      const partial = `${TEMPLATE}.${process.pid}`;
+      writeFileSync(partial, dump);
+      renameSync(partial, TEMPLATE);
+    }
+    return new Blob([readFileSync(TEMPLATE)]);
+  })());
+}
+
+function packageVersion(name: string): string {
+  return (JSON.parse(readFileSync(join(NODE_MODULES, name, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {

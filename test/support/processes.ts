@@ -56,6 +56,8 @@ export function runProcess(command: string, args: string[], env: NodeJS.ProcessE
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.once('exit', (code) => resolve({ code, output }));
+    // A command that cannot be started (not on PATH, not executable) never exits: report why.
+    child.once('error', (error) => resolve({ code: null, output: `${output}${String(error)}` }));
   });
 }
 

@@ -2,10 +2,14 @@ import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import type { Database, Row } from './database.js';
 
-/** Embedded PostgreSQL running in-process: the zero-configuration default. */
-export async function createPgliteDatabase(dataDir?: string): Promise<Database> {
+/**
+ * Embedded PostgreSQL running in-process: the zero-configuration default. `dataDir` keeps it on
+ * disk (in memory without it); `loadDataDir` starts from a data directory saved with PGlite's
+ * `dumpDataDir()` (for example an already initialised cluster) instead of running initdb.
+ */
+export async function createPgliteDatabase(dataDir?: string, { loadDataDir }: { loadDataDir?: Blob } = {}): Promise<Database> {
   // pgvector is loaded (not created): migration 0005_documents creates it where available.
-  const db = await PGlite.create(dataDir, { extensions: { vector } });
+  const db = await PGlite.create(dataDir, { extensions: { vector }, ...(loadDataDir ? { loadDataDir } : {}) });
   return {
     async query<T extends Row>(sql: string, params: readonly unknown[] = []) {
       const result = await db.query<T>(sql, [...params]);
