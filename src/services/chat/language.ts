@@ -1,19 +1,8 @@
+import { normalizeWords } from '../semantic-model/words.js';
 import type { Language } from './catalogue-types.js';
 
-/**
- * Canonical form used for matching: lowercase, accents removed (NFD + drop combining marks),
- * every punctuation/symbol character turned into a space, whitespace collapsed.
- * Letters of any script are kept, so unknown words stay visible to the matcher.
- */
-export function normalize(text: string): string {
-  return text
-    .normalize('NFD')
-    .replace(/\p{M}+/gu, '')
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s]+/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
+/** Canonical form used for matching: the semantic model's rule, so questions and model words compare alike. */
+export const normalize = normalizeWords;
 
 /** Characters that only occur in Spanish text (checked on the raw, un-normalised input). */
 const SPANISH_CHARS = /[¿¡ñáéíóúü]/giu;
