@@ -4,20 +4,12 @@ import { HEAVY_FILES } from './test/support/heavy-files.js';
 import { spreadHeavyFiles } from './test/support/sequencer.js';
 
 /**
- * Pure suites: no PostgreSQL (server or embedded), no Redis, no child process, no local server.
- * They run in seconds without any service (`npm run test:unit`). Every other file, including any
- * new one, is an integration suite: the safe default, with the global setup that finds (or
- * starts) PostgreSQL and Redis.
+ * Pure suites live in test/unit/: no PostgreSQL (server or embedded), no Redis, no child process,
+ * no local server. They run in seconds without any service (`npm run test:unit`). Every other
+ * file, including any new one outside test/unit/, is an integration suite: the safe default,
+ * with the global setup that finds (or starts) PostgreSQL and Redis.
  */
-const UNIT = [
-  'test/docs.test.ts',
-  'test/knowledge.chunk.test.ts',
-  'test/matcher.test.ts',
-  'test/openapi.test.ts',
-  'test/portability.test.ts',
-  'test/ratelimit.memory.test.ts',
-  'test/sql-guard.test.ts',
-];
+const UNIT = ['test/unit/**/*.test.ts'];
 
 export default defineConfig({
   test: {

@@ -27,7 +27,7 @@ export type LibpgQueryFactory = (options: {
  *   const parser = await createWasmSqlParser(factory, wasm);
  *
  * It calls the same exports, the same way, as the package's own parseSync (libpg-query
- * 18.1.5, pinned in package.json for that reason; test/sql-guard.test.ts compares the two).
+ * 18.1.5, pinned in package.json for that reason; test/unit/sql-guard.test.ts compares the two).
  * Adds about 360 KiB gzip (1.7 MB) to a Worker; wrangler warns that the module's Node-only
  * branch mentions node:fs and node:crypto, which never run there.
  */

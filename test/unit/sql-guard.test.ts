@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkSql, GUARDED_SQL_ALLOW, guardedStatement, MAX_SQL_LENGTH, type SqlAllowList } from '../src/services/guarded-sql/guard.js';
-import { loadSqlParser } from '../src/services/guarded-sql/load-parser.js';
-import type { SqlParser } from '../src/services/guarded-sql/parser.js';
-import { createWasmSqlParser, type LibpgQueryFactory } from '../src/services/guarded-sql/wasm-parser.js';
+import { checkSql, GUARDED_SQL_ALLOW, guardedStatement, MAX_SQL_LENGTH, type SqlAllowList } from '../../src/services/guarded-sql/guard.js';
+import { loadSqlParser } from '../../src/services/guarded-sql/load-parser.js';
+import type { SqlParser } from '../../src/services/guarded-sql/parser.js';
+import { createWasmSqlParser, type LibpgQueryFactory } from '../../src/services/guarded-sql/wasm-parser.js';
 
 /** The checker alone, with PostgreSQL's parser: what it accepts, what it refuses and why. */
 let parser: SqlParser;

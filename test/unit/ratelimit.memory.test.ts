@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryRateLimitStore } from '../src/adapters/ratelimit/memory.js';
+import { createMemoryRateLimitStore } from '../../src/adapters/ratelimit/memory.js';
 
 /** A clock the test moves by hand. */
 function manualClock(start = Date.UTC(2026, 0, 1)) {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { configSchema } from '../src/config.js';
+import { configSchema } from '../../src/config.js';
 
 const readme = readFileSync('README.md', 'utf8');
 const example = readFileSync('.dev.vars.example', 'utf8');

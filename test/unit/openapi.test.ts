@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../src/adapters/db/database.js';
-import { buildApp } from './support/app.js';
+import type { Database } from '../../src/adapters/db/database.js';
+import { buildApp } from '../support/app.js';
 
 /** The document and Swagger UI are built from the routes alone: any database call fails the test. */
 const noDatabase: Database = {

@@ -6,9 +6,9 @@ import {
   type Language,
   type QueryCall,
   type QueryName,
-} from '../src/services/chat/catalogue-types.js';
-import { detectLanguage } from '../src/services/chat/language.js';
-import { createMatcher } from '../src/services/chat/matcher.js';
+} from '../../src/services/chat/catalogue-types.js';
+import { detectLanguage } from '../../src/services/chat/language.js';
+import { createMatcher } from '../../src/services/chat/matcher.js';
 
 const matcher = createMatcher();
 

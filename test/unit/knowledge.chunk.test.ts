@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkText } from '../src/services/knowledge/chunk.js';
+import { chunkText } from '../../src/services/knowledge/chunk.js';
 
 const paragraph = (seed: string, sentences: number) =>
   Array.from({ length: sentences }, (_, i) => `${seed} frase número ${i + 1} con algo de texto para llenar.`).join(' ');
