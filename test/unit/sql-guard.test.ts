@@ -1,10 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkSql, GUARDED_SQL_ALLOW, guardedStatement, MAX_SQL_LENGTH, type SqlAllowList } from '../../src/services/guarded-sql/guard.js';
 import { loadSqlParser } from '../../src/services/guarded-sql/load-parser.js';
 import type { SqlParser } from '../../src/services/guarded-sql/parser.js';
-import { createWasmSqlParser, type LibpgQueryFactory } from '../../src/services/guarded-sql/wasm-parser.js';
 
 /** The checker alone, with PostgreSQL's parser: what it accepts, what it refuses and why. */
 let parser: SqlParser;
@@ -236,27 +233,5 @@ describe('columns: only allow-listed ones, also through aliases, subqueries and 
     'SELECT x.customer FROM (SELECT status AS customer FROM orders) x',
   ])('%s', (sql) => {
     expect(check(sql, narrow).ok).toBe(true);
-  });
-});
-
-describe('the parser from a compiled WebAssembly module (the Workers way)', () => {
-  it('parses exactly like the package, errors included', async () => {
-    // What a Worker gets from `import wasm from 'libpg-query/wasm/libpg-query.wasm'`.
-    const require = createRequire(import.meta.url);
-    const wasm = await WebAssembly.compile(readFileSync(require.resolve('libpg-query/wasm/libpg-query.wasm')));
-    const factory = require('libpg-query/wasm/libpg-query.js') as LibpgQueryFactory;
-    const fromWasm = await createWasmSqlParser(factory, wasm);
-    for (const sql of [
-      'SELECT count(*) FROM orders',
-      "SELECT 'Óptica Visión — ñ' AS c FROM orders WHERE status IN ('pending', 'shipped');",
-      'WITH a AS (SELECT 1) SELECT * FROM a; DROP TABLE orders',
-      'SELECT * FROM U&"pg_\\0073hadow"',
-    ]) {
-      expect(fromWasm.parse(sql)).toEqual(parser.parse(sql));
-    }
-    expect(() => fromWasm.parse('SELECT FROM WHERE')).toThrow(/syntax error at or near "WHERE"/);
-    expect(() => fromWasm.parse('')).toThrow(/empty/);
-    expect(checkSql('SELECT pg_sleep(1)', GUARDED_SQL_ALLOW, fromWasm)).toEqual({ ok: false, reason: 'the function pg_sleep is not allowed' });
-    expect(checkSql('SELECT count(*) FROM orders;', GUARDED_SQL_ALLOW, fromWasm)).toEqual({ ok: true, normalized: 'SELECT count(*) FROM orders' });
   });
 });
