@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../src/adapters/db/database.js';
 import { ask, buildApp, question } from './support/app.js';
 import { createSeededDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';
@@ -47,6 +48,34 @@ describe.each(DATABASE_KINDS)('conversation memory on the %s PostgreSQL', (kind)
       ['assistant', first.respuesta],
       ['user', '¿y las enviadas?'],
       ['assistant', followUp.respuesta],
+    ]);
+  });
+
+  it('stores each turn once even when the driver runs a write twice (a retry after a lost link)', async () => {
+    // The pool retries a statement whose link died when it cannot tell whether the server ran it
+    // (src/adapters/db/pg-pool.ts): here every write runs twice, as such a retry would.
+    const twice: Database = {
+      query: async (sql, params) => {
+        const rows = await test.db.query(sql, params);
+        if (/^\s*(WITH|INSERT)/i.test(sql) && /INSERT INTO (messages|conversations)/.test(sql)) await test.db.query(sql, params);
+        return rows as never;
+      },
+      exec: (script) => test.db.exec(script),
+      close: async () => {},
+    };
+    const retrying = buildApp(twice, { OPENAI_API_KEY: 'sk-local', OPENAI_BASE_URL: model.baseURL, OPENAI_MAX_RETRIES: '0' });
+    const first = (await (await ask(retrying, question('¿Cuántas órdenes pendientes hay?'))).json()) as ChatJson;
+    const next = (await (await ask(retrying, { ...question('¿y las enviadas?'), conversacion_id: first.conversacion_id })).json()) as ChatJson;
+    model.mode = 'error500';
+    expect((await ask(retrying, { ...question('Explícame qué es una orden inbound'), conversacion_id: first.conversacion_id })).status).toBe(502);
+    const stored = (await (await read(first.conversacion_id)).json()) as Conversation;
+    expect(stored.mensajes.map((m) => [m.rol, m.contenido, m.error])).toEqual([
+      ['user', '¿Cuántas órdenes pendientes hay?', undefined],
+      ['assistant', first.respuesta, undefined],
+      ['user', '¿y las enviadas?', undefined],
+      ['assistant', next.respuesta, undefined],
+      ['user', 'Explícame qué es una orden inbound', undefined],
+      ['assistant', '', 'urn:chat-api:problem:model-unavailable'],
     ]);
   });
 

@@ -80,9 +80,10 @@ export function createConversationStore(db: Database, settings: ConversationSett
     // A new conversation and its first question: one statement, one commit.
     const stored = purgeExpired().then(() =>
       db.query(
-        `WITH created AS (INSERT INTO conversations (id, user_id, project) VALUES ($1, $3, $4) RETURNING id)
-         INSERT INTO messages (conversation_id, role, content) SELECT id, 'user', $2 FROM created`,
-        [context.id, question, userId, project],
+        // ON CONFLICT: a retried write (pg-pool.ts) of a conversation already stored is a no-op.
+        `WITH created AS (INSERT INTO conversations (id, user_id, project) VALUES ($1, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING id)
+         INSERT INTO messages (conversation_id, role, content, write_key) SELECT id, 'user', $2, $5 FROM created`,
+        [context.id, question, userId, project, crypto.randomUUID()],
       ),
     );
     return { context, stored: stored.then(() => undefined) };
@@ -111,8 +112,9 @@ export function createConversationStore(db: Database, settings: ConversationSett
       };
       await db.query(
         `WITH touched AS (UPDATE conversations SET updated_at = now() WHERE id = $1)
-         INSERT INTO messages (conversation_id, role, content) VALUES ($1, 'user', $2)`,
-        [id, question],
+         INSERT INTO messages (conversation_id, role, content, write_key) VALUES ($1, 'user', $2, $3)
+         ON CONFLICT (write_key) DO NOTHING`,
+        [id, question, crypto.randomUUID()],
       );
       return context;
     },
@@ -129,8 +131,9 @@ export function createConversationStore(db: Database, settings: ConversationSett
       answer: { respuesta: string; fuente: string; consulta?: string; datos?: Record<string, unknown>; call?: QueryCall },
     ): Promise<void> {
       await db.query(
-        `INSERT INTO messages (conversation_id, role, content, fuente, consulta, datos, query_call)
-         VALUES ($1, 'assistant', $2, $3, $4, $5::jsonb, $6::jsonb)`,
+        `INSERT INTO messages (conversation_id, role, content, fuente, consulta, datos, query_call, write_key)
+         VALUES ($1, 'assistant', $2, $3, $4, $5::jsonb, $6::jsonb, $7)
+         ON CONFLICT (write_key) DO NOTHING`,
         [
           id,
           answer.respuesta,
@@ -138,13 +141,18 @@ export function createConversationStore(db: Database, settings: ConversationSett
           answer.consulta ?? null,
           answer.datos ? JSON.stringify(answer.datos) : null,
           answer.call ? JSON.stringify(answer.call) : null,
+          crypto.randomUUID(),
         ],
       );
     },
 
     /** Records that answering failed, with the problem type the client got. */
     async recordFailure(id: string, problemType: string): Promise<void> {
-      await db.query(`INSERT INTO messages (conversation_id, role, content, error) VALUES ($1, 'assistant', '', $2)`, [id, problemType]);
+      await db.query(
+        `INSERT INTO messages (conversation_id, role, content, error, write_key) VALUES ($1, 'assistant', '', $2, $3)
+         ON CONFLICT (write_key) DO NOTHING`,
+        [id, problemType, crypto.randomUUID()],
+      );
     },
 
     /** The caller's own conversation; 404 when unknown, 403 when someone else's. */

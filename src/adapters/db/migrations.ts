@@ -195,6 +195,19 @@ END
 $vector$;
 `,
   },
+  {
+    /**
+     * A write whose link dies is retried on a fresh connection (pg-pool.ts) when the pool cannot
+     * tell whether the server ran it: each conversation message carries a key chosen by the
+     * writer, so a retried write of the same message changes nothing.
+     */
+    id: '0006_message_keys',
+    sql: `
+ALTER TABLE messages ADD COLUMN write_key uuid;
+CREATE UNIQUE INDEX messages_write_key_idx ON messages (write_key);
+COMMENT ON COLUMN messages.write_key IS 'chosen by the writer: a retried insert of the same message is a no-op';
+`,
+  },
 ];
 
 const LOCK_KEY = 727_274_001; // arbitrary, constant: serialises concurrent migrators
