@@ -54,9 +54,9 @@ export function createPoolDatabase(pool: PgLikePool): Database {
    *
    * Writes: a stale link's server end is already gone, so the failed statement never ran and
    * running it again cannot double it. Never retried: failures on a fresh connection, timeouts
-   * (the statement may still be running), SQL errors. Accepted: a reused link dying *while* the
-   * server runs a write is retried too and could apply it twice; that takes a cut inside one
-   * statement's run time, whereas not retrying fails the first statements after every restart.
+   * (the statement may still be running), SQL errors. A reused link dying *while* the server
+   * runs a write is retried too (the pool cannot tell it from a stale one), so writes that may
+   * be retried are idempotent: conversation messages carry a writer-chosen key (migration 0006).
    * A transaction is retried only at its BEGIN: a lost link rolls back whatever BEGIN started.
    */
   const start = async (sql: string, params: unknown[]): Promise<{ lease: Lease; rows: unknown[] }> => {
