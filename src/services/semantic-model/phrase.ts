@@ -69,7 +69,8 @@ function label(labels: Label | undefined, words: Words | undefined, lang: Langua
 export function valueLabel(dimension: Dimension | undefined, value: DataValue, lang: Language): string {
   if (value === null) return lang === 'es' ? '(sin valor)' : '(none)';
   const declared = dimension?.type === 'categorical' ? dimension.values?.find((v) => v.value === value) : undefined;
-  return declared ? label(declared.label, declared.words, lang, String(value)) : String(value);
+  // Words are written lower-case for matching; in a list they read as names ("Pagada").
+  return declared ? capitalize(label(declared.label, declared.words, lang, String(value))) : String(value);
 }
 
 function dimensionWord(dimension: Dimension, lang: Language): string {
