@@ -331,7 +331,7 @@ describe.each(['postgres', 'embedded'] as const)('semantic queries on the %s Pos
 
     for (const project of ['tienda_norte', 'dashboard_miempresa']) {
       it(`gives the same numbers for ${project}`, async () => {
-        const windows: TimeWindow[] = [{ kind: 'today' }, { kind: 'this_week' }, { kind: 'this_month' }, { kind: 'last_days', days: 7 }];
+        const windows: TimeWindow[] = [{ kind: 'today' }, { kind: 'yesterday' }, { kind: 'this_week' }, { kind: 'this_month' }, { kind: 'last_days', days: 7 }];
         for (const window of [undefined, ...windows]) {
           for (const status of [undefined, 'pending', 'cancelled'] as const) {
             const filters = status ? { filters: [{ dimension: 'status', equals: status }] } : {};
