@@ -51,7 +51,7 @@ export type CompiledQuery = {
   sql: string;
   params: unknown[];
   columns: ResultColumn[];
-  /** Rows the SQL may return; one more than shown for a breakdown, to know it was cut. */
+  /** Rows the SQL may return; one more than shown for a breakdown or series, to know it was cut. */
   limit?: number;
 };
 
@@ -59,6 +59,15 @@ export type CompiledQuery = {
 export const MAX_BREAKDOWN_GROUPS = 50;
 /** Buckets of a series: a bit more than a year of days. */
 export const MAX_SERIES_BUCKETS = 400;
+/** One bucket to the next, per granularity (PostgreSQL has no "1 quarter" interval). */
+const STEPS: Record<Granularity, string> = {
+  hour: '1 hour',
+  day: '1 day',
+  week: '1 week',
+  month: '1 month',
+  quarter: '3 months',
+  year: '1 year',
+};
 
 export class SemanticCompileError extends Error {
   override name = 'SemanticCompileError';
@@ -128,6 +137,7 @@ export function compileQuery(project: SemanticModel, query: SemanticQuery, ctx: 
   let tail: string;
   let columns: ResultColumn[];
   let limit: number | undefined;
+  let series: { pattern: string; step: string; bucketKey: string; valueKey: string; zero: boolean } | undefined;
 
   if (query.latest) {
     shape = 'latest';
@@ -165,16 +175,23 @@ export function compileQuery(project: SemanticModel, query: SemanticQuery, ctx: 
       // into local wall-clock time. The bucket is returned as text so that no driver re-reads a
       // zone-less timestamp in the server process's own zone.
       const bucket = `date_trunc(${p.add(query.series.granularity)}, ${col(base, dimension.column)} AT TIME ZONE ${p.add(ctx.timeZone)})`;
-      const pattern = query.series.granularity === 'hour' ? 'YYYY-MM-DD"T"HH24:MI' : 'YYYY-MM-DD';
       columns = [
         { key: dimension.name, kind: 'bucket', granularity: query.series.granularity },
         { key: measure.name, kind: 'measure', measure },
         { key: 'count', kind: 'count' },
       ];
-      select = [`to_char(${bucket}, '${pattern}') AS ${quoteKey(dimension.name)}`, `${value} AS ${quoteKey(measure.name)}`, 'count(*) AS "count"'];
+      select = [`${bucket} AS b`, `${value} AS v`, 'count(*) AS n'];
       where.push(`${col(base, dimension.column)} IS NOT NULL`);
-      limit = MAX_SERIES_BUCKETS;
-      tail = `GROUP BY 1 ORDER BY 1 LIMIT ${p.add(limit)}`;
+      limit = MAX_SERIES_BUCKETS + 1;
+      tail = 'GROUP BY 1';
+      series = {
+        pattern: query.series.granularity === 'hour' ? 'YYYY-MM-DD"T"HH24:MI' : 'YYYY-MM-DD',
+        step: STEPS[query.series.granularity],
+        bucketKey: dimension.name,
+        valueKey: measure.name,
+        // An empty bucket has no rows: zero for counts and sums, no value for an average.
+        zero: measure.type === 'count' || measure.type === 'count_distinct' || measure.type === 'sum',
+      };
     } else {
       shape = 'aggregate';
       columns = [
@@ -197,7 +214,7 @@ export function compileQuery(project: SemanticModel, query: SemanticQuery, ctx: 
       `LEFT JOIN ${tenantSource(project, source.model, ctx, p)} AS ${source.alias} ON ${col(source, source.model.primary_key)} = ${col(base, join.foreign_key)}`,
     );
   }
-  const sql = [
+  let sql = [
     `SELECT ${select.join(', ')}`,
     `FROM ${from.join(' ')}`,
     where.length ? `WHERE ${where.join(' AND ')}` : '',
@@ -205,6 +222,19 @@ export function compileQuery(project: SemanticModel, query: SemanticQuery, ctx: 
   ]
     .filter(Boolean)
     .join(' ');
+  if (series && limit !== undefined) {
+    // Every bucket between the first and the last with data is listed, empty ones too: a reader
+    // takes consecutive lines for consecutive periods. Steps are in local wall-clock time, so a
+    // month is a calendar month. The newest buckets are kept when there are too many (one more
+    // is read, to know); the bucket is returned as text so that no driver re-reads a zone-less
+    // timestamp in the server process's own zone.
+    const value = series.zero ? 'coalesce(d.v, 0)' : 'd.v';
+    sql =
+      `WITH data AS (${sql}) ` +
+      `SELECT to_char(s.b, '${series.pattern}') AS ${quoteKey(series.bucketKey)}, ${value} AS ${quoteKey(series.valueKey)}, coalesce(d.n, 0) AS "count" ` +
+      `FROM (SELECT g.b FROM (SELECT min(b) AS lo, max(b) AS hi FROM data) AS r, generate_series(r.lo, r.hi, ${p.add(series.step)}::interval) AS g(b) ` +
+      `ORDER BY g.b DESC LIMIT ${p.add(limit)}) AS s LEFT JOIN data AS d ON d.b = s.b ORDER BY s.b`;
+  }
   return { shape, sql, params: p.values, columns, ...(limit === undefined ? {} : { limit }) };
 }
 

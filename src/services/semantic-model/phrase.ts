@@ -261,8 +261,11 @@ export function phraseAnswer({ project, query, compiled, rows, lang, timeZone }:
       if (rows.length === 0) {
         return es ? `No hay ${nounPhrase(noun, filters, 0, lang, undefined)}${when}.` : `There are no ${nounPhrase(noun, filters, 0, lang, undefined)}${when}.`;
       }
-      const lines = rows.map((row) => `${bucketLabel(row[seriesDimension] ?? null, granularity)}: ${formatMeasure(measure, row[measure.name] ?? null, lang)}`);
-      return [`${subject} ${es ? 'por' : 'per'} ${GRANULARITY_WORDS[lang][granularity]}${when}:`, ...lines].join('\n');
+      const cut = compiled.limit !== undefined && rows.length >= compiled.limit;
+      const shown = cut ? rows.slice(1) : rows; // the oldest bucket only told that there were more
+      const lines = shown.map((row) => `${bucketLabel(row[seriesDimension] ?? null, granularity)}: ${formatMeasure(measure, row[measure.name] ?? null, lang)}`);
+      const last = cut ? (es ? ` (últimos ${shown.length})` : ` (last ${shown.length})`) : '';
+      return [`${subject} ${es ? 'por' : 'per'} ${GRANULARITY_WORDS[lang][granularity]}${when}${last}:`, ...lines].join('\n');
     }
 
     case 'latest': {

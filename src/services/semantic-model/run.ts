@@ -38,9 +38,13 @@ export async function runSemanticQuery(
 
 function toData(compiled: CompiledQuery, rows: DataRow[]): SemanticData {
   if (compiled.shape !== 'aggregate') {
-    // A breakdown asks for one row more than it shows, only to know whether it was cut.
+    // A breakdown or series asks for one row more than it shows, only to know whether it was cut.
     if (compiled.shape === 'breakdown' && compiled.limit !== undefined && rows.length >= compiled.limit) {
       return { rows: rows.slice(0, compiled.limit - 1), truncated: true };
+    }
+    // A series keeps its newest buckets: the extra one read is the oldest.
+    if (compiled.shape === 'series' && compiled.limit !== undefined && rows.length >= compiled.limit) {
+      return { rows: rows.slice(1), truncated: true };
     }
     return { rows };
   }
