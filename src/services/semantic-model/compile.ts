@@ -326,7 +326,10 @@ export function tenantSource(project: SemanticModel, model: ModelDef, ctx: Compi
   if ('database_per_project' in tenancy && tenancy.database_per_project === true) return `(SELECT ${exposed} FROM ${from})`;
   if ('schema_per_tenant' in tenancy && tenancy.schema_per_tenant === true) {
     // django-tenants: the tenant's schema is named after it. It becomes an identifier, so it must
-    // be one: quoting alone would let "a\"b" through, and PostgreSQL's own schemas are never a tenant's.
+    // be one: quoting alone would let "a\"b" through. PostgreSQL's own schemas are never a tenant's,
+    // and public holds django-tenants' shared apps, which every tenant would then read.
+    // Qualifying the table (rather than the runner setting search_path) keeps the SQL
+    // self-contained: no session state to leak between pooled connections or requests.
     const tenantSchema = String(ctx.tenant);
     if (typeof ctx.tenant !== 'string' || !IDENTIFIER.test(tenantSchema) || tenantSchema.length > 63 || SYSTEM_SCHEMA.test(tenantSchema)) {
       throw new SemanticCompileError(`tenant ${JSON.stringify(ctx.tenant)} is not a schema name: refusing to read ${model.name}`);
