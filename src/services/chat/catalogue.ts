@@ -1,4 +1,5 @@
 import type { Database } from '../../adapters/db/database.js';
+import type { TimeWindow as ModelTimeWindow } from '../semantic-model/schema.js';
 import type { Language, OrderStatus, QueryCall, QueryName, TimeWindow } from './catalogue-types.js';
 
 /** What a catalogue query needs besides its parameters; the project comes from verified input only. */
@@ -23,38 +24,50 @@ class Params {
 function conditions(p: Params, ctx: QueryContext, status?: OrderStatus, window?: TimeWindow): string {
   const parts = [`project = ${p.add(ctx.project)}`];
   if (status) parts.push(`status = ${p.add(status)}`);
-  if (window) {
-    const now = p.add(ctx.now.toISOString());
-    let zone: string | undefined; // bound only when used: PostgreSQL rejects parameters it cannot type
-    // `shift` applies to the local wall-clock time, before converting back: a day is then a
-    // calendar day, also across a daylight-saving change (timestamptz arithmetic follows the
-    // session's zone instead).
-    const startOf = (unit: 'day' | 'week' | 'month', shift = '') => {
-      zone ??= p.add(ctx.timeZone);
-      return `((date_trunc('${unit}', ${now}::timestamptz AT TIME ZONE ${zone})${shift}) AT TIME ZONE ${zone})`;
-    };
-    switch (window.kind) {
-      case 'today':
-        parts.push(`created_at >= ${startOf('day')}`, `created_at <= ${now}::timestamptz`);
-        break;
-      case 'yesterday':
-        parts.push(`created_at >= ${startOf('day', " - interval '1 day'")}`, `created_at < ${startOf('day')}`);
-        break;
-      case 'this_week':
-        parts.push(`created_at >= ${startOf('week')}`, `created_at <= ${now}::timestamptz`);
-        break;
-      case 'this_month':
-        parts.push(`created_at >= ${startOf('month')}`, `created_at <= ${now}::timestamptz`);
-        break;
-      case 'last_days':
-        parts.push(
-          `created_at >= ${now}::timestamptz - make_interval(days => ${p.add(window.days)}::int)`,
-          `created_at <= ${now}::timestamptz`,
-        );
-        break;
-    }
-  }
+  if (window) parts.push(...windowConditions((value) => p.add(value), 'created_at', window, ctx.now, ctx.timeZone));
   return parts.join(' AND ');
+}
+
+/**
+ * The conditions that keep `column` (a timestamptz expression, trusted SQL) inside `window`,
+ * binding now, the zone and the day count through `bind` (which returns a placeholder). Shared
+ * with the semantic-model compiler, so both answer "este mes" with the same calendar rules.
+ */
+export function windowConditions(
+  bind: (value: unknown) => string,
+  column: string,
+  window: TimeWindow | ModelTimeWindow,
+  at: Date,
+  timeZone: string,
+): string[] {
+  const now = bind(at.toISOString());
+  let zone: string | undefined; // bound only when used: PostgreSQL rejects parameters it cannot type
+  // `shift` applies to the local wall-clock time, before converting back: a day is then a
+  // calendar day, also across a daylight-saving change (timestamptz arithmetic follows the
+  // session's zone instead).
+  const startOf = (unit: 'day' | 'week' | 'month' | 'quarter' | 'year', shift = '') => {
+    zone ??= bind(timeZone);
+    return `((date_trunc('${unit}', ${now}::timestamptz AT TIME ZONE ${zone})${shift}) AT TIME ZONE ${zone})`;
+  };
+  switch (window.kind) {
+    case 'today':
+      return [`${column} >= ${startOf('day')}`, `${column} <= ${now}::timestamptz`];
+    case 'yesterday':
+      return [`${column} >= ${startOf('day', " - interval '1 day'")}`, `${column} < ${startOf('day')}`];
+    case 'this_week':
+      return [`${column} >= ${startOf('week')}`, `${column} <= ${now}::timestamptz`];
+    case 'this_month':
+      return [`${column} >= ${startOf('month')}`, `${column} <= ${now}::timestamptz`];
+    case 'this_quarter':
+      return [`${column} >= ${startOf('quarter')}`, `${column} <= ${now}::timestamptz`];
+    case 'this_year':
+      return [`${column} >= ${startOf('year')}`, `${column} <= ${now}::timestamptz`];
+    case 'last_days':
+      return [
+        `${column} >= ${now}::timestamptz - make_interval(days => ${bind(window.days)}::int)`,
+        `${column} <= ${now}::timestamptz`,
+      ];
+  }
 }
 
 const STATUS_WORDS: Record<Language, Record<OrderStatus, [singular: string, plural: string]>> = {
@@ -72,7 +85,8 @@ const STATUS_WORDS: Record<Language, Record<OrderStatus, [singular: string, plur
   },
 };
 
-function windowPhrase(window: TimeWindow | undefined, lang: Language): string {
+/** " este mes" / " this month" (with its leading space), or nothing without a window. */
+export function windowPhrase(window: TimeWindow | ModelTimeWindow | undefined, lang: Language): string {
   if (!window) return '';
   const es = lang === 'es';
   switch (window.kind) {
@@ -84,6 +98,10 @@ function windowPhrase(window: TimeWindow | undefined, lang: Language): string {
       return es ? ' esta semana' : ' this week';
     case 'this_month':
       return es ? ' este mes' : ' this month';
+    case 'this_quarter':
+      return es ? ' este trimestre' : ' this quarter';
+    case 'this_year':
+      return es ? ' este año' : ' this year';
     case 'last_days':
       if (window.days === 1) return es ? ' en el último día' : ' in the last day';
       return es ? ` en los últimos ${window.days} días` : ` in the last ${window.days} days`;
@@ -106,7 +124,7 @@ const LOCALES: Record<Language, string> = { es: 'es-ES', en: 'en-US' };
 const moneyFormats = new Map<Language, Intl.NumberFormat>();
 const integerFormats = new Map<Language, Intl.NumberFormat>();
 
-function formatMoney(value: number, lang: Language): string {
+export function formatMoney(value: number, lang: Language): string {
   let format = moneyFormats.get(lang);
   if (!format) {
     format = new Intl.NumberFormat(LOCALES[lang], { minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -115,7 +133,7 @@ function formatMoney(value: number, lang: Language): string {
   return format.format(value);
 }
 
-function formatInteger(value: number, lang: Language): string {
+export function formatInteger(value: number, lang: Language): string {
   let format = integerFormats.get(lang);
   if (!format) {
     format = new Intl.NumberFormat(LOCALES[lang], { maximumFractionDigits: 0 });
@@ -124,7 +142,7 @@ function formatInteger(value: number, lang: Language): string {
   return format.format(value);
 }
 
-function formatDate(value: Date, timeZone: string): string {
+export function formatDate(value: Date, timeZone: string): string {
   // en-CA formats as YYYY-MM-DD
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(value);
 }
