@@ -99,7 +99,7 @@ function readItems(project: Map<string, ModelDef>, index: ModelIndex, items: rea
     const fits = new Map<string, { fit: Fit; anchors: boolean }>();
     let grammar: Meaning | undefined;
     for (const meaning of item.meanings) {
-      const fit = fitOf(project, index, meaning, afterBy || top || groupNoun);
+      const fit = fitOf(project, index, meaning, afterBy || top || groupNoun, top);
       if (fit) fits.set(JSON.stringify(fit.fit), fit);
       else if (!('model' in meaning)) grammar ??= meaning;
     }
@@ -126,6 +126,7 @@ function fitOf(
   index: ModelIndex,
   meaning: Meaning,
   grouping: boolean,
+  top: boolean,
 ): { fit: Fit; anchors: boolean } | null {
   const model = index.def;
   switch (meaning.kind) {
@@ -134,7 +135,9 @@ function fitOf(
       const join = index.joinsTo.get(meaning.model);
       const label = index.labelOf(meaning.model);
       if (!grouping || join === undefined || label === undefined) return null;
-      return { fit: { kind: 'group', ref: `${join}.${label}` }, anchors: false };
+      // "los 3 mejores clientes" ranks the customers of the model that joins them: in a ranking the
+      // joined noun names this model too (the customer model itself cannot rank: it has no group).
+      return { fit: { kind: 'group', ref: `${join}.${label}` }, anchors: top };
     }
     case 'measure':
       return meaning.model === model.name ? { fit: { kind: 'measure', measure: meaning.measure }, anchors: true } : null;
@@ -235,7 +238,9 @@ function collect(readings: readonly Reading[]): Parts | null {
           parts.selfSingular ||= r.singular;
           break;
         case 'measure':
-          parts.measures.add(fit.measure);
+          // "número de" is every count measure's word: it asks for a count, it names none, so
+          // "número de clientes únicos" is the distinct count and not two measures.
+          if (!r.countWord) parts.measures.add(fit.measure);
           break;
         case 'group':
           parts.groups.set(fit.ref, (parts.groups.get(fit.ref) ?? false) || r.singular);
@@ -415,6 +420,23 @@ function build(model: ModelDef, parts: Parts, windows: TimeWindow[]): SemanticQu
   return assemble({ model: model.name, measure: measure.name, filters, window, group_by: group });
 }
 
+/**
+ * The answer's language: the language of the model words the question used when they agree on
+ * one ("draft invoices" is English though no general English word is in it), else the general
+ * detector (Spanish on a tie, the service's primary language).
+ */
+function languageOf(question: string, scan: Scan): Language {
+  let es = 0;
+  let en = 0;
+  for (const item of scan.items) {
+    if (item.kind !== 'word') continue;
+    if (item.language === 'es') es += 1;
+    else if (item.language === 'en') en += 1;
+  }
+  if (es !== en) return es > en ? 'es' : 'en';
+  return detectLanguage(question);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The matcher
 // ---------------------------------------------------------------------------------------------
@@ -451,18 +473,20 @@ export function createSemanticMatcher(project: SemanticModel): SemanticMatcher {
       const scan = scanQuestion(question);
       if (!scan || scan.items.length === 0) return null;
       const top = scan.items.some((i) => i.kind === 'word' && i.meanings.some((m) => m.kind === 'top'));
-      let chosen: { index: ModelIndex; readings: Reading[] } | undefined;
+      // Every model that takes every word and is named by one of them proposes its query; the
+      // question resolves only when exactly one proposal stands ("top 5 clientes" in a sales model:
+      // the customer model takes the words but cannot rank, the order model can).
+      let found: SemanticQuery | undefined;
       for (const index of indexes) {
         const readings = readItems(byName, index, scan.items, top);
         if (!readings || !readings.some((r) => r.kind === 'fit' && r.anchors)) continue;
-        if (chosen) return null; // two models take every word: ambiguous
-        chosen = { index, readings };
+        const parts = collect(readings);
+        const query = parts && verified(build(index.def, parts, scan.windows));
+        if (!query) continue;
+        if (found) return null; // two models answer it: ambiguous
+        found = query;
       }
-      if (!chosen) return null;
-      const parts = collect(chosen.readings);
-      if (!parts) return null;
-      const query = verified(build(chosen.index.def, parts, scan.windows));
-      return query ? { query, language: detectLanguage(question) } : null;
+      return found ? { query: found, language: languageOf(question, scan) } : null;
     },
 
     followUp(question, previous) {

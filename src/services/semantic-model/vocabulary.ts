@@ -11,7 +11,7 @@
  * No Node APIs: this runs on every request, on Workers too.
  */
 import { extractWindows, parseNumber } from '../chat/matcher.js';
-import { LANGUAGES, type Granularity, type SemanticModel, type StoredValue, type TimeWindow, type Words } from './schema.js';
+import { LANGUAGES, type Granularity, type Language, type SemanticModel, type StoredValue, type TimeWindow, type Words } from './schema.js';
 import { normalizeWords, singularForms, wordKeys } from './words.js';
 
 export type Meaning =
@@ -40,12 +40,13 @@ export type Meaning =
 
 /** One position of a scanned question. */
 export type Item =
-  | { kind: 'word'; meanings: readonly Meaning[]; singular: boolean; text: string }
+  | { kind: 'word'; meanings: readonly Meaning[]; singular: boolean; text: string; language?: Language }
   | { kind: 'number'; value: number };
 
 export type Scan = { items: Item[]; windows: TimeWindow[] };
 
-type Entry = { meaning: Meaning; exact: boolean };
+/** `language`: the list the word came from (model words only; grammar is both). */
+type Entry = { meaning: Meaning; exact: boolean; language?: Language };
 type TrieNode = { children: Map<string, TrieNode>; entries: Entry[] };
 
 const newNode = (): TrieNode => ({ children: new Map(), entries: [] });
@@ -152,7 +153,7 @@ export interface Vocabulary {
 export function compileVocabulary(project: SemanticModel): Vocabulary {
   const root = newNode();
 
-  const insert = (word: string, meaning: Meaning) => {
+  const insert = (word: string, meaning: Meaning, language?: Language) => {
     const exactKey = normalizeWords(word);
     for (const key of wordKeys(word)) {
       let node = root;
@@ -163,11 +164,11 @@ export function compileVocabulary(project: SemanticModel): Vocabulary {
       }
       // "exact": the question can spell this key as the word was written, which wins over a key
       // only reached through the plural rule ("cuánto" is an amount; "cuántos" → "cuanto" a count).
-      node.entries.push({ meaning, exact: key === exactKey });
+      node.entries.push(language ? { meaning, exact: key === exactKey, language } : { meaning, exact: key === exactKey });
     }
   };
   const insertWords = (words: Words | undefined, meaning: Meaning) => {
-    for (const language of LANGUAGES) for (const word of words?.[language] ?? []) insert(word, meaning);
+    for (const language of LANGUAGES) for (const word of words?.[language] ?? []) insert(word, meaning, language);
   };
 
   for (const [meaning, phrases] of GRAMMAR) for (const p of phrases) insert(p, meaning);
@@ -227,7 +228,13 @@ export function compileVocabulary(project: SemanticModel): Vocabulary {
           const meanings = entries.map((e) => e.meaning);
           if (meanings.some((m) => m.kind === 'refuse')) return null;
           const last = tokens[found.end - 1] as string;
-          items.push({ kind: 'word', meanings, singular: !last.endsWith('s'), text: tokens.slice(i, found.end).join(' ') });
+          const item: Item = { kind: 'word', meanings, singular: !last.endsWith('s'), text: tokens.slice(i, found.end).join(' ') };
+          // A model word listed under one language only ("invoices", "facturas") tells the language
+          // better than a general word list can.
+          const languages = new Set(entries.map((e) => e.language));
+          const [language] = languages;
+          if (languages.size === 1 && language) item.language = language;
+          items.push(item);
           i = found.end;
           continue;
         }
