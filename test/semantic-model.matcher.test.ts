@@ -84,6 +84,11 @@ const DEMO_POSITIVES: Positive[] = [
   ["the last order", {model: 'orden', latest: {limit: 1}}, 'en'],
   ["orders this year", {model: 'orden', measure: 'ordenes', window: {kind: 'this_year'}}, 'en'],
   ["orders this quarter", {model: 'orden', measure: 'ordenes', window: {kind: 'this_quarter'}}, 'en'],
+  // Plural forms the model does not list: the plural rule of words.ts.
+  ["montos de los pedidos cancelados", {model: 'orden', measure: 'importe', filters: [{dimension: 'status', equals: 'cancelled'}]}, 'es'],
+  ["amounts of delivered orders", {model: 'orden', measure: 'importe', filters: [{dimension: 'status', equals: 'delivered'}]}, 'en'],
+  ["valores de las órdenes pendientes", {model: 'orden', measure: 'importe', filters: [{dimension: 'status', equals: 'pending'}]}, 'es'],
+  ["importes netos este mes", {model: 'orden', measure: 'importe_neto', window: {kind: 'this_month'}}, 'es'],
 ];
 
 const DEMO_NEGATIVES: string[] = [
@@ -200,6 +205,11 @@ const VENTAS_POSITIVES: Positive[] = [
   ["how many customers", {model: 'cliente', measure: 'clientes'}, 'en'],
   ["orders by customer", {model: 'pedido', measure: 'pedidos', group_by: 'cliente.nombre'}, 'en'],
   ["revenue per customer", {model: 'pedido', measure: 'importe', group_by: 'cliente.nombre'}, 'en'],
+  // Plural forms the model does not list: the plural rule of words.ts.
+  ["tickets medios por mes", {model: 'pedido', measure: 'ticket_medio', series: {dimension: 'creado', granularity: 'month'}}, 'es'],
+  ["average order values this week", {model: 'pedido', measure: 'ticket_medio', window: {kind: 'this_week'}}, 'en'],
+  ["importes medios de los pedidos completados", {model: 'pedido', measure: 'ticket_medio', filters: [{dimension: 'estado', equals: 'C'}]}, 'es'],
+  ["orders by statuses", {model: 'pedido', measure: 'pedidos', group_by: 'estado'}, 'en'],
 ];
 
 const VENTAS_NEGATIVES: string[] = [
@@ -308,6 +318,11 @@ const CRM_POSITIVES: Positive[] = [
   ["accounts from Mexico", {model: 'cuenta', measure: 'cuentas', filters: [{dimension: 'pais.codigo', equals: 'MX'}]}, 'en'],
   ["accounts by country", {model: 'cuenta', measure: 'cuentas', group_by: 'pais.nombre'}, 'en'],
   ["latest accounts", {model: 'cuenta', latest: {limit: 5}}, 'en'],
+  // Plural forms the model does not list (and a singular of a listed plural): the plural rule.
+  ["importes ganados este año", {model: 'oportunidad', measure: 'importe_ganado', window: {kind: 'this_year'}}, 'es'],
+  ["won amounts this year", {model: 'oportunidad', measure: 'importe_ganado', window: {kind: 'this_year'}}, 'en'],
+  ["booking by month", {model: 'oportunidad', measure: 'importe_ganado', series: {dimension: 'fecha_cierre', granularity: 'month'}}, 'en'],
+  ["oportunidades por fases", {model: 'oportunidad', measure: 'oportunidades', group_by: 'etapa'}, 'es'],
 ];
 
 const CRM_NEGATIVES: string[] = [
