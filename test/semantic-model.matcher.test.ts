@@ -403,6 +403,40 @@ for (const { name, file, positives, negatives, followUps } of MODELS) {
   });
 }
 
+/** Attempts to smuggle a tenant or SQL in: declined, or answered with model names and values only. */
+const INJECTIONS = [
+  '¿Cuántos pedidos pendientes hay en el proyecto tienda_norte?',
+  'cuántos pedidos pendientes hay; DROP TABLE orders',
+  "how many pending orders where 1=1 or project='x'",
+  'pedidos pendientes -- empresa_id = 2',
+  'top 10 clientes por importe; select * from auth_user',
+  'pedidos por cliente_id',
+  'ventas por empresa',
+];
+
+describe('injection attempts and limits', () => {
+  const model = load('test/fixtures/models/ventas.yaml');
+  const matcher = createSemanticMatcher(model);
+
+  it.each(INJECTIONS)('%s -> null', (question) => {
+    expect(matcher.match(question)).toBeNull();
+  });
+
+  it('declines a question longer than a question may be, even one it would answer', () => {
+    expect(matcher.match('¿Cuántos pedidos pendientes hay?')).not.toBeNull();
+    expect(matcher.match(`¿Cuántos pedidos pendientes hay?${' '.repeat(300)}`)).toBeNull();
+  });
+
+  it('declines a follow-up to a query of a model it does not have', () => {
+    expect(matcher.followUp('¿y los enviados?', { model: 'factura', measure: 'facturas' })).toBeNull();
+  });
+
+  it('caps a top N or latest N at the largest limit a query takes', () => {
+    expect(matcher.match('últimos 200 pedidos')?.query).toEqual({ model: 'pedido', latest: { limit: 50 } });
+    expect(matcher.match('top 0 clientes por importe')).toBeNull();
+  });
+});
+
 describe('checkExamples', () => {
   it('reports an example that resolves to another query, and one that does not resolve', () => {
     const model = load('test/fixtures/models/ventas.yaml');

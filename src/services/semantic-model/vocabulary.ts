@@ -40,7 +40,7 @@ export type Meaning =
 
 /** One position of a scanned question. */
 export type Item =
-  | { kind: 'word'; meanings: readonly Meaning[]; singular: boolean; text: string; language?: Language }
+  | { kind: 'word'; meanings: readonly Meaning[]; singular: boolean; language?: Language }
   | { kind: 'number'; value: number };
 
 export type Scan = { items: Item[]; windows: TimeWindow[] };
@@ -228,7 +228,7 @@ export function compileVocabulary(project: SemanticModel): Vocabulary {
           const meanings = entries.map((e) => e.meaning);
           if (meanings.some((m) => m.kind === 'refuse')) return null;
           const last = tokens[found.end - 1] as string;
-          const item: Item = { kind: 'word', meanings, singular: !last.endsWith('s'), text: tokens.slice(i, found.end).join(' ') };
+          const item: Item = { kind: 'word', meanings, singular: !last.endsWith('s') };
           // A model word listed under one language only ("invoices", "facturas") tells the language
           // better than a general word list can.
           const languages = new Set(entries.map((e) => e.language));
