@@ -89,6 +89,9 @@ const DEMO_POSITIVES: Positive[] = [
   ["amounts of delivered orders", {model: 'orden', measure: 'importe', filters: [{dimension: 'status', equals: 'delivered'}]}, 'en'],
   ["valores de las órdenes pendientes", {model: 'orden', measure: 'importe', filters: [{dimension: 'status', equals: 'pending'}]}, 'es'],
   ["importes netos este mes", {model: 'orden', measure: 'importe_neto', window: {kind: 'this_month'}}, 'es'],
+  // Smallest first.
+  ["los 5 peores clientes por gasto", {model: 'orden', measure: 'importe_neto', group_by: 'customer', order: 'asc', limit: 5}, 'es'],
+  ["bottom 3 customers by spend this month", {model: 'orden', measure: 'importe_neto', window: {kind: 'this_month'}, group_by: 'customer', order: 'asc', limit: 3}, 'en'],
 ];
 
 const DEMO_NEGATIVES: string[] = [
@@ -118,6 +121,8 @@ const DEMO_NEGATIVES: string[] = [
   "borra las órdenes canceladas",
   "¿cuántas órdenes pendientes hay por estado?",
   "últimas 5 órdenes por estado",
+  // Both directions at once.
+  "los mejores y peores clientes por gasto",
 ];
 
 const DEMO_FOLLOW_UPS: FollowUp[] = [
@@ -210,6 +215,7 @@ const VENTAS_POSITIVES: Positive[] = [
   ["average order values this week", {model: 'pedido', measure: 'ticket_medio', window: {kind: 'this_week'}}, 'en'],
   ["importes medios de los pedidos completados", {model: 'pedido', measure: 'ticket_medio', filters: [{dimension: 'estado', equals: 'C'}]}, 'es'],
   ["orders by statuses", {model: 'pedido', measure: 'pedidos', group_by: 'estado'}, 'en'],
+  ["los 3 peores clientes", {model: 'pedido', measure: 'importe', group_by: 'cliente.nombre', order: 'asc', limit: 3}, 'es'],
 ];
 
 const VENTAS_NEGATIVES: string[] = [
@@ -323,6 +329,7 @@ const CRM_POSITIVES: Positive[] = [
   ["won amounts this year", {model: 'oportunidad', measure: 'importe_ganado', window: {kind: 'this_year'}}, 'en'],
   ["booking by month", {model: 'oportunidad', measure: 'importe_ganado', series: {dimension: 'fecha_cierre', granularity: 'month'}}, 'en'],
   ["oportunidades por fases", {model: 'oportunidad', measure: 'oportunidades', group_by: 'etapa'}, 'es'],
+  ["worst 5 accounts by bookings", {model: 'oportunidad', measure: 'importe_ganado', group_by: 'cuenta.nombre', order: 'asc', limit: 5}, 'en'],
 ];
 
 const CRM_NEGATIVES: string[] = [

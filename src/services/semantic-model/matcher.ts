@@ -195,6 +195,8 @@ type Parts = {
   amount: boolean;
   latest: boolean;
   top: boolean;
+  /** Both directions asked ("mejores y peores") is refused. */
+  orders: Set<'asc' | 'desc'>;
   list: boolean;
   groupNoun: boolean;
   self: boolean;
@@ -213,6 +215,7 @@ function collect(readings: readonly Reading[]): Parts | null {
     amount: false,
     latest: false,
     top: false,
+    orders: new Set(),
     list: false,
     groupNoun: false,
     self: false,
@@ -270,6 +273,7 @@ function collect(readings: readonly Reading[]): Parts | null {
         break;
       case 'top':
         parts.top = true;
+        parts.orders.add(m.order);
         break;
       case 'list':
         parts.list = true;
@@ -407,10 +411,11 @@ function build(model: ModelDef, parts: Parts, windows: TimeWindow[]): SemanticQu
   if (!measure) return null;
 
   if (parts.top) {
-    if (group === undefined) return null;
+    const [order] = parts.orders;
+    if (group === undefined || parts.orders.size !== 1 || order === undefined) return null;
     const limit = limitFrom(parts.numbers, groupEntry?.[1] ?? false);
     if (limit === null) return null;
-    return assemble({ model: model.name, measure: measure.name, filters, window, group_by: group, order: 'desc', limit });
+    return assemble({ model: model.name, measure: measure.name, filters, window, group_by: group, order, limit });
   }
   if (granularity !== undefined) {
     const time = primaryTimeDimension(model);

@@ -24,7 +24,8 @@ export type Meaning =
   /** "cuánto", "how much": the model's sum measure, when it has one only. */
   | { kind: 'amount' }
   | { kind: 'latest' }
-  | { kind: 'top' }
+  /** A ranking: "top 5", "los mejores" (largest first) or "los 5 peores", "bottom 5" (smallest first). */
+  | { kind: 'top'; order: 'asc' | 'desc' }
   /** "por", "by", "per", "en cada": what follows is a breakdown, a series or a ranking measure. */
   | { kind: 'by' }
   /** "resumen", "breakdown": a dimension word next to it is a breakdown. */
@@ -83,12 +84,16 @@ const GRAMMAR: ReadonlyArray<readonly [Meaning, readonly string[]]> = [
     ],
   ],
   [
-    { kind: 'top' },
+    { kind: 'top', order: 'desc' },
     [
       'top', 'mejores', 'mejor', 'principales', 'mayores', 'best', 'biggest', 'largest', 'mas importantes', 'most valuable',
       'que mas compran', 'que mas compraron', 'que mas gastan', 'que mas gastaron', 'que mas han comprado',
       'who spent the most', 'who spend the most', 'who bought the most', 'that spent the most', 'highest spending',
     ],
+  ],
+  [
+    { kind: 'top', order: 'asc' },
+    ['bottom', 'peores', 'peor', 'worst', 'smallest', 'que menos compran', 'que menos compraron', 'que menos gastan', 'que menos gastaron'],
   ],
   [
     { kind: 'by' },
