@@ -100,7 +100,7 @@ function readItems(project: Map<string, ModelDef>, index: ModelIndex, items: rea
     let grammar: Meaning | undefined;
     for (const meaning of item.meanings) {
       const fit = fitOf(project, index, meaning, afterBy || top || groupNoun, top);
-      if (fit) fits.set(JSON.stringify(fit.fit), fit);
+      if (fit) fits.set(fitKey(fit.fit), fit);
       else if (!('model' in meaning)) grammar ??= meaning;
     }
     if (fits.size > 1) return null; // one word, two meanings in this model
@@ -119,6 +119,22 @@ function readItems(project: Map<string, ModelDef>, index: ModelIndex, items: rea
     else if (previousGrammar?.kind !== 'by') previousGrammar = undefined; // "por el estado", "by their status"
   }
   return readings;
+}
+
+/** Identity of a fit, to see whether a word's meanings agree (cheaper than JSON on the hot path). */
+function fitKey(fit: Fit): string {
+  switch (fit.kind) {
+    case 'self':
+      return 'self';
+    case 'measure':
+      return `measure ${fit.measure}`;
+    case 'group':
+    case 'dimensionWord':
+      return `${fit.kind} ${fit.ref}`;
+    case 'value':
+      // Typed: the code "1" and the number 1 are different values.
+      return `value ${fit.ref} ${typeof fit.value} ${String(fit.value)}`;
+  }
 }
 
 function fitOf(
