@@ -79,9 +79,10 @@ function labelDimension(model: ModelDef): string | undefined {
 }
 
 /**
- * Reads every item inside `model`, or returns null when some word does not fit it or fits it in
- * two ways. `grouping` says whether the question asks for a breakdown or ranking, which is where a
- * joined model's noun ("top 5 clientes") may appear.
+ * Reads every item inside the candidate model, or returns null when some word does not fit it or
+ * fits it in two ways. `top` says the question asks for a ranking: there, as right after "por"/"by"
+ * or next to "resumen"/"breakdown", a dimension or a joined model's noun ("top 5 clientes") is the
+ * breakdown; elsewhere a dimension word only restates a value ("en estado pendiente").
  */
 function readItems(project: Map<string, ModelDef>, index: ModelIndex, items: readonly Item[], top: boolean): Reading[] | null {
   const readings: Reading[] = [];
