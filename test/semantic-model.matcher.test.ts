@@ -123,6 +123,8 @@ const DEMO_NEGATIVES: string[] = [
   "últimas 5 órdenes por estado",
   // Both directions at once.
   "los mejores y peores clientes por gasto",
+  // importe_neto excludes cancelled orders.
+  "importe neto de las órdenes canceladas",
 ];
 
 const DEMO_FOLLOW_UPS: FollowUp[] = [
@@ -216,6 +218,9 @@ const VENTAS_POSITIVES: Positive[] = [
   ["importes medios de los pedidos completados", {model: 'pedido', measure: 'ticket_medio', filters: [{dimension: 'estado', equals: 'C'}]}, 'es'],
   ["orders by statuses", {model: 'pedido', measure: 'pedidos', group_by: 'estado'}, 'en'],
   ["los 3 peores clientes", {model: 'pedido', measure: 'importe', group_by: 'cliente.nombre', order: 'asc', limit: 3}, 'es'],
+  // "total"/"suma": the sum measure, the model having one.
+  ["total de pedidos completados este mes", {model: 'pedido', measure: 'importe', filters: [{dimension: 'estado', equals: 'C'}], window: {kind: 'this_month'}}, 'es'],
+  ["suma de los pedidos enviados", {model: 'pedido', measure: 'importe', filters: [{dimension: 'estado', equals: 'E'}]}, 'es'],
 ];
 
 const VENTAS_NEGATIVES: string[] = [
@@ -246,6 +251,9 @@ const VENTAS_NEGATIVES: string[] = [
   "ventas de Juan",
   "pedidos de 2024",
   "mejores clientes del mes",
+  // importe excludes cancelled orders: asking it of cancelled orders would answer 0.
+  "importe de los pedidos cancelados",
+  "total de pedidos cancelados",
 ];
 
 const VENTAS_FOLLOW_UPS: FollowUp[] = [
@@ -255,6 +263,8 @@ const VENTAS_FOLLOW_UPS: FollowUp[] = [
   ['top 5 clientes por importe', '¿y este mes?', { model: 'pedido', measure: 'importe', window: { kind: 'this_month' }, group_by: 'cliente.nombre', order: 'desc', limit: 5 }],
   ['ventas por mes', '¿y por semana?', { model: 'pedido', measure: 'importe', series: { dimension: 'creado', granularity: 'week' } }],
   ['¿Cuántos clientes hay?', '¿y los pendientes?', null],
+  // importe excludes cancelled orders.
+  ['ventas de hoy', '¿y los cancelados?', null],
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -355,6 +365,10 @@ const CRM_NEGATIVES: string[] = [
   "top 5 países",
   "últimas oportunidades ganadas por etapa",
   "número de tratos ganados",
+  // Two sums on factura: "total" names neither.
+  "total de facturas",
+  // pendiente_de_cobro counts issued invoices only.
+  "pendiente de cobro de facturas pagadas",
 ];
 
 const CRM_FOLLOW_UPS: FollowUp[] = [

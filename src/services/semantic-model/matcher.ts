@@ -16,6 +16,7 @@ import { detectLanguage } from '../chat/language.js';
 import { FOLLOW_UP_FILLER } from '../chat/matcher.js';
 import { checkQuery } from './check.js';
 import {
+  filterOperation,
   MAX_QUERY_LIMIT,
   MAX_QUESTION_CHARS,
   primaryTimeDimension,
@@ -353,6 +354,24 @@ function limitFrom(numbers: number[], singular: boolean): number | null {
   return Math.min(n, MAX_QUERY_LIMIT);
 }
 
+/**
+ * Whether a filter of the question leaves the measure's own filter no rows: "importe de los pedidos
+ * cancelados" when importe excludes cancelled orders would answer 0 rather than the question.
+ */
+function contradictsMeasure(measure: Measure, filters: readonly QueryFilter[]): boolean {
+  for (const own of measure.filter ?? []) {
+    const mine = filterOperation(own);
+    for (const filter of filters) {
+      if (filter.dimension !== own.dimension) continue;
+      const asked = filterOperation(filter);
+      if (asked.op === 'not_in') continue; // excluding more never empties what is left by construction
+      const allowed = asked.values.filter((v) => (mine.op === 'not_in' ? !mine.values.includes(v) : mine.values.includes(v)));
+      if (allowed.length === 0) return true;
+    }
+  }
+  return false;
+}
+
 /** Builds the query in one key order, so equal questions give deep-equal (and equally printed) queries. */
 function assemble(parts: {
   model: string;
@@ -425,7 +444,7 @@ function build(model: ModelDef, parts: Parts, windows: TimeWindow[]): SemanticQu
     // "pedidos enviados esta semana", "órdenes por estado": how many of them.
     measure = countMeasure(model);
   }
-  if (!measure) return null;
+  if (!measure || contradictsMeasure(measure, filters)) return null;
 
   if (parts.top) {
     const [order] = parts.orders;
@@ -543,6 +562,8 @@ export function createSemanticMatcher(project: SemanticModel): SemanticMatcher {
         if (next.latest) return null;
         next.measure = measure;
       }
+      const nextMeasure = index.def.measures.find((m) => m.name === next.measure);
+      if (nextMeasure && contradictsMeasure(nextMeasure, next.filters ?? [])) return null;
       if (group !== undefined) {
         if (next.latest || granularity !== undefined) return null;
         if (next.filters?.some((f) => f.dimension === group)) return null;

@@ -75,7 +75,9 @@ const GRAMMAR: ReadonlyArray<readonly [Meaning, readonly string[]]> = [
       'total count of', 'how many', 'number of', 'count', 'count of', 'conteo', 'recuento', 'contar',
     ],
   ],
-  [{ kind: 'amount' }, ['cuanto', 'cuanta', 'how much']],
+  // "total de pedidos" asks for the sum measure whether or not the model lists "total" (longer
+  // phrases keep "número total de" a count and "en total" a filler).
+  [{ kind: 'amount' }, ['cuanto', 'cuanta', 'how much', 'total', 'suma', 'sum']],
   [
     { kind: 'latest' },
     [
