@@ -89,7 +89,8 @@ const NUMBER_WORDS: Readonly<Record<string, number>> = {
 };
 const NUMBER_PATTERN = `\\d+|${Object.keys(NUMBER_WORDS).join('|')}`;
 
-function parseNumber(token: string): number | undefined {
+/** A digit string or a number word ("siete", "ten"); exported for the semantic matcher. */
+export function parseNumber(token: string): number | undefined {
   if (/^\d+$/.test(token)) return Number(token);
   return NUMBER_WORDS[token];
 }
@@ -262,6 +263,26 @@ words(
   noop,
 );
 
+/**
+ * Takes the time-window phrases out of normalised text, leaving a non-word gap in their place.
+ * Shared with the semantic matcher so both read "últimos 7 días" the same way. `invalid` is set
+ * for a representable phrase with an unrepresentable value ("últimos 5000 días").
+ */
+export function extractWindows(normalized: string): { text: string; windows: TimeWindow[]; invalid: boolean } {
+  let text = normalized;
+  const windows: TimeWindow[] = [];
+  let invalid = false;
+  for (const rule of WINDOW_RULES) {
+    text = text.replace(rule.re, (_match: string, count: unknown) => {
+      const window = rule.window(typeof count === 'string' ? count : undefined);
+      if (window) windows.push(window);
+      else invalid = true;
+      return GAP;
+    });
+  }
+  return { text, windows, invalid };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Feature extraction
 // ---------------------------------------------------------------------------------------------
@@ -270,14 +291,10 @@ function extractFeatures(normalized: string): Features {
   const f = emptyFeatures();
   let text = normalized;
 
-  for (const rule of WINDOW_RULES) {
-    text = text.replace(rule.re, (_match: string, count: unknown) => {
-      const window = rule.window(typeof count === 'string' ? count : undefined);
-      if (window) f.windows.push(window);
-      else f.invalid = true; // e.g. "últimos 5000 días": representable phrase, unrepresentable value
-      return GAP;
-    });
-  }
+  const extracted = extractWindows(text);
+  text = extracted.text;
+  f.windows.push(...extracted.windows);
+  if (extracted.invalid) f.invalid = true;
   for (const [re, replacement] of REWRITES) text = text.replace(re, replacement);
   // Rewrites leave double spaces; the adjacency rules below expect single ones.
   text = text.replace(/ {2,}/g, ' ').replace(STATUS_NOUN_NEXT_TO_STATUS, ' ').replace(RELATIVE_QUE, ' ');
@@ -402,7 +419,7 @@ export function createMatcher(enabled: readonly QueryName[] = QUERY_NAMES): Matc
 // ---------------------------------------------------------------------------------------------
 
 /** Openers and pronouns of a follow-up that carry no meaning of their own. */
-const FOLLOW_UP_FILLER = phrase('and|what about|how about|y que tal|y que hay de|y con|y|ones|one|those|these|esas|esos|aquellas|aquellos');
+export const FOLLOW_UP_FILLER = phrase('and|what about|how about|y que tal|y que hay de|y con|y|ones|one|those|these|esas|esos|aquellas|aquellos');
 
 /**
  * Resolves a short follow-up that only changes the status or the time window of the previous

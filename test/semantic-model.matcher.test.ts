@@ -1,0 +1,775 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { QueryCall } from '../src/services/chat/catalogue-types.js';
+import { createMatcher } from '../src/services/chat/matcher.js';
+import { checkQuery } from '../src/services/semantic-model/check.js';
+import { canonical, checkExamples, createSemanticMatcher, type SemanticMatcher } from '../src/services/semantic-model/matcher.js';
+import { parseSemanticModel } from '../src/services/semantic-model/parse.js';
+import { semanticQuerySchema, type Language, type SemanticModel, type SemanticQuery } from '../src/services/semantic-model/schema.js';
+
+function load(file: string): SemanticModel {
+  const parsed = parseSemanticModel(readFileSync(file, 'utf8'), { fileName: file });
+  if (!parsed.ok) throw new Error(`${file}: ${JSON.stringify(parsed.errors)}`);
+  return parsed.model;
+}
+
+type Positive = [question: string, query: SemanticQuery, language: Language];
+type FollowUp = [first: string, followUp: string, expected: SemanticQuery | null];
+
+/** Every produced query must be valid for the schema and answerable by the model. */
+function expectAnswerable(model: SemanticModel, query: SemanticQuery): void {
+  expect(semanticQuerySchema.parse(query)).toEqual(query);
+  expect(checkQuery(model, query)).toEqual([]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// demo (models/demo.yaml): orden with status values, customer (free text), two sums
+// ---------------------------------------------------------------------------------------------
+
+const DEMO_POSITIVES: Positive[] = [
+  ["¿Cuántas órdenes pendientes hay?", {model: 'orden', measure: 'ordenes', filters: [{dimension: 'status', equals: 'pending'}]}, 'es'],
+  ["cuantas ordenes pendientes hay", {model: 'orden', measure: 'ordenes', filters: [{dimension: 'status', equals: 'pending'}]}, 'es'],
+  ["¿¿CUÁNTAS ÓRDENES PENDIENTES??", {model: 'orden', measure: 'ordenes', filters: [{dimension: 'status', equals: 'pending'}]}, 'es'],
+  ["compras despachadas esta semana", {model: 'orden', measure: 'ordenes', filters: [{dimension: 'status', equals: 'shipped'}], window: {kind: 'this_week'}}, 'es'],
+  ["pedidos en tránsito", {model: 'orden', measure: 'ordenes', filters: [{dimension: 'status', equals: 'shipped'}]}, 'es'],
+  ["pedidos sin enviar de hoy", {model: 'orden', measure: 'ordenes', filters: [{dimension: 'status', equals: 'pending'}], window: {kind: 'today'}}, 'es'],
+  ["órdenes abiertas", {model: 'orden', measure: 'ordenes', filters: [{dimension: 'status', equals: 'pending'}]}, 'es'],
+  ["número de órdenes entregadas este mes", {model: 'orden', measure: 'ordenes', filters: [{dimension: 'status', equals: 'delivered'}], window: {kind: 'this_month'}}, 'es'],
+  ["cantidad de compras recibidas", {model: 'orden', measure: 'ordenes', filters: [{dimension: 'status', equals: 'delivered'}]}, 'es'],
+  ["órdenes pendientes o enviadas", {model: 'orden', measure: 'ordenes', filters: [{dimension: 'status', in: ['pending', 'shipped']}]}, 'es'],
+  ["importe de las órdenes entregadas", {model: 'orden', measure: 'importe', filters: [{dimension: 'status', equals: 'delivered'}]}, 'es'],
+  ["¿Cuánto vendimos este mes?", {model: 'orden', measure: 'importe', window: {kind: 'this_month'}}, 'es'],
+  ["facturación de hoy", {model: 'orden', measure: 'importe', window: {kind: 'today'}}, 'es'],
+  ["ingresos de los últimos 7 días", {model: 'orden', measure: 'importe', window: {kind: 'last_days', days: 7}}, 'es'],
+  ["monto de los pedidos cancelados", {model: 'orden', measure: 'importe', filters: [{dimension: 'status', equals: 'cancelled'}]}, 'es'],
+  ["importe neto este mes", {model: 'orden', measure: 'importe_neto', window: {kind: 'this_month'}}, 'es'],
+  ["ventas netas por mes", {model: 'orden', measure: 'importe_neto', series: {dimension: 'created_at', granularity: 'month'}}, 'es'],
+  ["gasto por cliente", {model: 'orden', measure: 'importe_neto', group_by: 'customer'}, 'es'],
+  ["órdenes por estado", {model: 'orden', measure: 'ordenes', group_by: 'status'}, 'es'],
+  ["pedidos por estado de esta semana", {model: 'orden', measure: 'ordenes', window: {kind: 'this_week'}, group_by: 'status'}, 'es'],
+  ["¿Cuántas órdenes hay en cada estado?", {model: 'orden', measure: 'ordenes', group_by: 'status'}, 'es'],
+  ["importe por estado", {model: 'orden', measure: 'importe', group_by: 'status'}, 'es'],
+  ["órdenes por cliente", {model: 'orden', measure: 'ordenes', group_by: 'customer'}, 'es'],
+  ["órdenes por día este mes", {model: 'orden', measure: 'ordenes', window: {kind: 'this_month'}, series: {dimension: 'created_at', granularity: 'day'}}, 'es'],
+  ["pedidos por semana", {model: 'orden', measure: 'ordenes', series: {dimension: 'created_at', granularity: 'week'}}, 'es'],
+  ["importe mensual", {model: 'orden', measure: 'importe', series: {dimension: 'created_at', granularity: 'month'}}, 'es'],
+  ["top 5 clientes por gasto", {model: 'orden', measure: 'importe_neto', group_by: 'customer', order: 'desc', limit: 5}, 'es'],
+  ["los 3 mejores clientes por gasto este mes", {model: 'orden', measure: 'importe_neto', window: {kind: 'this_month'}, group_by: 'customer', order: 'desc', limit: 3}, 'es'],
+  ["el mejor cliente por gasto", {model: 'orden', measure: 'importe_neto', group_by: 'customer', order: 'desc', limit: 1}, 'es'],
+  ["últimas 5 órdenes", {model: 'orden', latest: {limit: 5}}, 'es'],
+  ["últimos pedidos cancelados", {model: 'orden', filters: [{dimension: 'status', equals: 'cancelled'}], latest: {limit: 5}}, 'es'],
+  ["el último pedido", {model: 'orden', latest: {limit: 1}}, 'es'],
+  ["¿Cuántas órdenes este trimestre?", {model: 'orden', measure: 'ordenes', window: {kind: 'this_quarter'}}, 'es'],
+  ["órdenes por hora", {model: 'orden', measure: 'ordenes', series: {dimension: 'created_at', granularity: 'hour'}}, 'es'],
+  ["How many pending orders are there?", {model: 'orden', measure: 'ordenes', filters: [{dimension: 'status', equals: 'pending'}]}, 'en'],
+  ["how many orders", {model: 'orden', measure: 'ordenes'}, 'en'],
+  ["HOW MANY SHIPPED ORDERS THIS WEEK", {model: 'orden', measure: 'ordenes', filters: [{dimension: 'status', equals: 'shipped'}], window: {kind: 'this_week'}}, 'en'],
+  ["orders awaiting shipment", {model: 'orden', measure: 'ordenes', filters: [{dimension: 'status', equals: 'pending'}]}, 'en'],
+  ["orders on the way", {model: 'orden', measure: 'ordenes', filters: [{dimension: 'status', equals: 'shipped'}]}, 'en'],
+  ["number of delivered orders in the last 30 days", {model: 'orden', measure: 'ordenes', filters: [{dimension: 'status', equals: 'delivered'}], window: {kind: 'last_days', days: 30}}, 'en'],
+  ["count cancelled orders today", {model: 'orden', measure: 'ordenes', filters: [{dimension: 'status', equals: 'cancelled'}], window: {kind: 'today'}}, 'en'],
+  ["revenue this month", {model: 'orden', measure: 'importe', window: {kind: 'this_month'}}, 'en'],
+  ["amount of delivered orders", {model: 'orden', measure: 'importe', filters: [{dimension: 'status', equals: 'delivered'}]}, 'en'],
+  ["net sales this week", {model: 'orden', measure: 'importe_neto', window: {kind: 'this_week'}}, 'en'],
+  ["orders by status", {model: 'orden', measure: 'ordenes', group_by: 'status'}, 'en'],
+  ["orders per status today", {model: 'orden', measure: 'ordenes', window: {kind: 'today'}, group_by: 'status'}, 'en'],
+  ["orders by customer", {model: 'orden', measure: 'ordenes', group_by: 'customer'}, 'en'],
+  ["orders per day this month", {model: 'orden', measure: 'ordenes', window: {kind: 'this_month'}, series: {dimension: 'created_at', granularity: 'day'}}, 'en'],
+  ["revenue per week", {model: 'orden', measure: 'importe', series: {dimension: 'created_at', granularity: 'week'}}, 'en'],
+  ["monthly revenue", {model: 'orden', measure: 'importe', series: {dimension: 'created_at', granularity: 'month'}}, 'en'],
+  ["top 10 customers by spend", {model: 'orden', measure: 'importe_neto', group_by: 'customer', order: 'desc', limit: 10}, 'en'],
+  ["top 3 customers by net sales this month", {model: 'orden', measure: 'importe_neto', window: {kind: 'this_month'}, group_by: 'customer', order: 'desc', limit: 3}, 'en'],
+  ["latest 10 orders", {model: 'orden', latest: {limit: 10}}, 'en'],
+  ["latest cancelled orders", {model: 'orden', filters: [{dimension: 'status', equals: 'cancelled'}], latest: {limit: 5}}, 'en'],
+  ["the last order", {model: 'orden', latest: {limit: 1}}, 'en'],
+  ["orders this year", {model: 'orden', measure: 'ordenes', window: {kind: 'this_year'}}, 'en'],
+  ["orders this quarter", {model: 'orden', measure: 'ordenes', window: {kind: 'this_quarter'}}, 'en'],
+  // Plural forms the model does not list: the plural rule of words.ts.
+  ["montos de los pedidos cancelados", {model: 'orden', measure: 'importe', filters: [{dimension: 'status', equals: 'cancelled'}]}, 'es'],
+  ["amounts of delivered orders", {model: 'orden', measure: 'importe', filters: [{dimension: 'status', equals: 'delivered'}]}, 'en'],
+  ["valores de las órdenes pendientes", {model: 'orden', measure: 'importe', filters: [{dimension: 'status', equals: 'pending'}]}, 'es'],
+  ["importes netos este mes", {model: 'orden', measure: 'importe_neto', window: {kind: 'this_month'}}, 'es'],
+  // Smallest first.
+  ["los 5 peores clientes por gasto", {model: 'orden', measure: 'importe_neto', group_by: 'customer', order: 'asc', limit: 5}, 'es'],
+  ["bottom 3 customers by spend this month", {model: 'orden', measure: 'importe_neto', window: {kind: 'this_month'}, group_by: 'customer', order: 'asc', limit: 3}, 'en'],
+];
+
+const DEMO_NEGATIVES: string[] = [
+  "hola",
+  "gracias",
+  "¿qué es una orden?",
+  "¿por qué hay órdenes canceladas?",
+  "explícame qué es una orden pendiente",
+  "¿cuántos clientes hay?",
+  "clientes",
+  "fecha",
+  "órdenes por fecha",
+  "pedidos de la semana pasada",
+  "how do I cancel an order",
+  "why are orders late",
+  "orders last week",
+  "top 5 productos",
+  "cuéntame un chiste",
+  "importe y número de órdenes",
+  "órdenes por estado y por cliente",
+  "mejores clientes",
+  "¿cuánto?",
+  "pedidos",
+  "pendientes",
+  "órdenes de enero",
+  "what is the weather like today",
+  "borra las órdenes canceladas",
+  "¿cuántas órdenes pendientes hay por estado?",
+  "últimas 5 órdenes por estado",
+  // Both directions at once.
+  "los mejores y peores clientes por gasto",
+  // importe_neto excludes cancelled orders.
+  "importe neto de las órdenes canceladas",
+];
+
+const DEMO_FOLLOW_UPS: FollowUp[] = [
+  ['¿Cuántas órdenes pendientes hay?', '¿y las enviadas?', { model: 'orden', measure: 'ordenes', filters: [{ dimension: 'status', equals: 'shipped' }] }],
+  ['¿Cuántas órdenes pendientes hay?', 'and this month?', { model: 'orden', measure: 'ordenes', filters: [{ dimension: 'status', equals: 'pending' }], window: { kind: 'this_month' } }],
+  ['¿Cuántas órdenes pendientes hay?', '¿y por cliente?', { model: 'orden', measure: 'ordenes', filters: [{ dimension: 'status', equals: 'pending' }], group_by: 'customer' }],
+  ['¿Cuántas órdenes pendientes hay?', '¿y por día?', { model: 'orden', measure: 'ordenes', filters: [{ dimension: 'status', equals: 'pending' }], series: { dimension: 'created_at', granularity: 'day' } }],
+  ['¿Cuántas órdenes pendientes hay?', 'what about shipped ones?', { model: 'orden', measure: 'ordenes', filters: [{ dimension: 'status', equals: 'shipped' }] }],
+  ['órdenes pendientes esta semana', '¿y ayer?', { model: 'orden', measure: 'ordenes', filters: [{ dimension: 'status', equals: 'pending' }], window: { kind: 'yesterday' } }],
+  ['órdenes por estado', '¿y hoy?', { model: 'orden', measure: 'ordenes', window: { kind: 'today' }, group_by: 'status' }],
+  ['últimas 5 órdenes', '¿y las canceladas?', { model: 'orden', filters: [{ dimension: 'status', equals: 'cancelled' }], latest: { limit: 5 } }],
+  ['top 5 clientes por gasto', 'and this week?', { model: 'orden', measure: 'importe_neto', window: { kind: 'this_week' }, group_by: 'customer', order: 'desc', limit: 5 }],
+  ['importe de las órdenes entregadas', '¿y el importe neto?', { model: 'orden', measure: 'importe_neto', filters: [{ dimension: 'status', equals: 'delivered' }] }],
+  // A breakdown by status filtered to one status says nothing more.
+  ['órdenes por estado', '¿y las enviadas?', null],
+  ['¿Cuántas órdenes pendientes hay?', 'hola', null],
+  ['¿Cuántas órdenes pendientes hay?', '¿y cuántos clientes?', null],
+  ['¿Cuántas órdenes pendientes hay?', '¿y?', null],
+  ['últimas 5 órdenes', '¿y por estado?', null],
+  ['¿Cuántas órdenes pendientes hay?', '¿y la semana pasada?', null],
+];
+
+// ---------------------------------------------------------------------------------------------
+// ventas (Django sales: codes P/E/C/X, join cliente)
+// ---------------------------------------------------------------------------------------------
+
+const VENTAS_POSITIVES: Positive[] = [
+  ["¿Cuántos pedidos hay?", {model: 'pedido', measure: 'pedidos'}, 'es'],
+  ["cuantos pedidos pendientes hay", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'P'}]}, 'es'],
+  ["pedidos por enviar", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'P'}]}, 'es'],
+  ["pedidos en camino esta semana", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'E'}], window: {kind: 'this_week'}}, 'es'],
+  ["pedidos completados hoy", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'C'}], window: {kind: 'today'}}, 'es'],
+  ["pedidos cancelados ayer", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'X'}], window: {kind: 'yesterday'}}, 'es'],
+  ["número de pedidos anulados en los últimos 10 días", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'X'}], window: {kind: 'last_days', days: 10}}, 'es'],
+  ["cantidad de pedidos entregados este mes", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'C'}], window: {kind: 'this_month'}}, 'es'],
+  ["pedidos pendientes o enviados", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', in: ['P', 'E']}]}, 'es'],
+  ["pedidos enviados y completados", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', in: ['E', 'C']}]}, 'es'],
+  ["importe de los pedidos completados", {model: 'pedido', measure: 'importe', filters: [{dimension: 'estado', equals: 'C'}]}, 'es'],
+  ["ventas de hoy", {model: 'pedido', measure: 'importe', window: {kind: 'today'}}, 'es'],
+  ["facturación del último mes", {model: 'pedido', measure: 'importe', window: {kind: 'last_days', days: 30}}, 'es'],
+  ["¿Cuánto facturado esta semana?", {model: 'pedido', measure: 'importe', window: {kind: 'this_week'}}, 'es'],
+  ["ticket medio este mes", {model: 'pedido', measure: 'ticket_medio', window: {kind: 'this_month'}}, 'es'],
+  ["importe medio de los pedidos completados", {model: 'pedido', measure: 'ticket_medio', filters: [{dimension: 'estado', equals: 'C'}]}, 'es'],
+  ["clientes distintos este mes", {model: 'pedido', measure: 'clientes_distintos', window: {kind: 'this_month'}}, 'es'],
+  ["número de clientes únicos", {model: 'pedido', measure: 'clientes_distintos'}, 'es'],
+  ["pedidos por estado", {model: 'pedido', measure: 'pedidos', group_by: 'estado'}, 'es'],
+  ["¿cuántos pedidos hay en cada estado?", {model: 'pedido', measure: 'pedidos', group_by: 'estado'}, 'es'],
+  ["importe por estado", {model: 'pedido', measure: 'importe', group_by: 'estado'}, 'es'],
+  ["pedidos por cliente", {model: 'pedido', measure: 'pedidos', group_by: 'cliente.nombre'}, 'es'],
+  ["ventas por cliente este mes", {model: 'pedido', measure: 'importe', window: {kind: 'this_month'}, group_by: 'cliente.nombre'}, 'es'],
+  ["top 3 clientes por ventas este mes", {model: 'pedido', measure: 'importe', window: {kind: 'this_month'}, group_by: 'cliente.nombre', order: 'desc', limit: 3}, 'es'],
+  ["los 3 mejores clientes", {model: 'pedido', measure: 'importe', group_by: 'cliente.nombre', order: 'desc', limit: 3}, 'es'],
+  ["el mejor cliente", {model: 'pedido', measure: 'importe', group_by: 'cliente.nombre', order: 'desc', limit: 1}, 'es'],
+  ["clientes que más compran", {model: 'pedido', measure: 'importe', group_by: 'cliente.nombre', order: 'desc', limit: 5}, 'es'],
+  ["pedidos por día", {model: 'pedido', measure: 'pedidos', series: {dimension: 'creado', granularity: 'day'}}, 'es'],
+  ["ventas por mes", {model: 'pedido', measure: 'importe', series: {dimension: 'creado', granularity: 'month'}}, 'es'],
+  ["ventas mensuales", {model: 'pedido', measure: 'importe', series: {dimension: 'creado', granularity: 'month'}}, 'es'],
+  ["pedidos por semana este mes", {model: 'pedido', measure: 'pedidos', window: {kind: 'this_month'}, series: {dimension: 'creado', granularity: 'week'}}, 'es'],
+  ["ticket medio por mes", {model: 'pedido', measure: 'ticket_medio', series: {dimension: 'creado', granularity: 'month'}}, 'es'],
+  ["últimos 5 pedidos", {model: 'pedido', latest: {limit: 5}}, 'es'],
+  ["últimos pedidos pendientes", {model: 'pedido', filters: [{dimension: 'estado', equals: 'P'}], latest: {limit: 5}}, 'es'],
+  ["el último pedido", {model: 'pedido', latest: {limit: 1}}, 'es'],
+  ["las 10 órdenes más recientes", {model: 'pedido', latest: {limit: 10}}, 'es'],
+  ["¿Cuántos clientes hay?", {model: 'cliente', measure: 'clientes'}, 'es'],
+  ["número de clientes", {model: 'cliente', measure: 'clientes'}, 'es'],
+  ["How many orders are there?", {model: 'pedido', measure: 'pedidos'}, 'en'],
+  ["how many pending orders", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'P'}]}, 'en'],
+  ["how many orders were shipped today", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'E'}], window: {kind: 'today'}}, 'en'],
+  ["number of cancelled orders this month", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'X'}], window: {kind: 'this_month'}}, 'en'],
+  ["orders delivered yesterday", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'C'}], window: {kind: 'yesterday'}}, 'en'],
+  ["sales this month", {model: 'pedido', measure: 'importe', window: {kind: 'this_month'}}, 'en'],
+  ["revenue from completed orders", {model: 'pedido', measure: 'importe', filters: [{dimension: 'estado', equals: 'C'}]}, 'en'],
+  ["average order value this week", {model: 'pedido', measure: 'ticket_medio', window: {kind: 'this_week'}}, 'en'],
+  ["distinct customers this month", {model: 'pedido', measure: 'clientes_distintos', window: {kind: 'this_month'}}, 'en'],
+  ["orders by status", {model: 'pedido', measure: 'pedidos', group_by: 'estado'}, 'en'],
+  ["orders per day this month", {model: 'pedido', measure: 'pedidos', window: {kind: 'this_month'}, series: {dimension: 'creado', granularity: 'day'}}, 'en'],
+  ["orders per week", {model: 'pedido', measure: 'pedidos', series: {dimension: 'creado', granularity: 'week'}}, 'en'],
+  ["sales by month", {model: 'pedido', measure: 'importe', series: {dimension: 'creado', granularity: 'month'}}, 'en'],
+  ["monthly revenue", {model: 'pedido', measure: 'importe', series: {dimension: 'creado', granularity: 'month'}}, 'en'],
+  ["top 5 customers by sales", {model: 'pedido', measure: 'importe', group_by: 'cliente.nombre', order: 'desc', limit: 5}, 'en'],
+  ["top 10 customers by revenue this month", {model: 'pedido', measure: 'importe', window: {kind: 'this_month'}, group_by: 'cliente.nombre', order: 'desc', limit: 10}, 'en'],
+  ["latest 10 orders", {model: 'pedido', latest: {limit: 10}}, 'en'],
+  ["latest pending orders", {model: 'pedido', filters: [{dimension: 'estado', equals: 'P'}], latest: {limit: 5}}, 'en'],
+  ["the last order", {model: 'pedido', latest: {limit: 1}}, 'en'],
+  ["how many customers", {model: 'cliente', measure: 'clientes'}, 'en'],
+  ["orders by customer", {model: 'pedido', measure: 'pedidos', group_by: 'cliente.nombre'}, 'en'],
+  ["revenue per customer", {model: 'pedido', measure: 'importe', group_by: 'cliente.nombre'}, 'en'],
+  // Plural forms the model does not list: the plural rule of words.ts.
+  ["tickets medios por mes", {model: 'pedido', measure: 'ticket_medio', series: {dimension: 'creado', granularity: 'month'}}, 'es'],
+  ["average order values this week", {model: 'pedido', measure: 'ticket_medio', window: {kind: 'this_week'}}, 'en'],
+  ["importes medios de los pedidos completados", {model: 'pedido', measure: 'ticket_medio', filters: [{dimension: 'estado', equals: 'C'}]}, 'es'],
+  ["orders by statuses", {model: 'pedido', measure: 'pedidos', group_by: 'estado'}, 'en'],
+  ["los 3 peores clientes", {model: 'pedido', measure: 'importe', group_by: 'cliente.nombre', order: 'asc', limit: 3}, 'es'],
+  // "total"/"suma": the sum measure, the model having one.
+  ["total de pedidos completados este mes", {model: 'pedido', measure: 'importe', filters: [{dimension: 'estado', equals: 'C'}], window: {kind: 'this_month'}}, 'es'],
+  ["suma de los pedidos enviados", {model: 'pedido', measure: 'importe', filters: [{dimension: 'estado', equals: 'E'}]}, 'es'],
+];
+
+const VENTAS_NEGATIVES: string[] = [
+  "hola",
+  "explícame qué es un pedido",
+  "¿por qué hay tantos pedidos cancelados?",
+  "pedidos",
+  "pendientes",
+  "¿cuántos hay?",
+  "clientes",
+  "top 5 productos",
+  "pedidos de la semana pasada",
+  "pedidos del año pasado",
+  "borra los pedidos cancelados",
+  "how do I cancel an order",
+  "what is a pending order",
+  "why are orders cancelled",
+  "pedidos por fecha",
+  "nombre de los clientes",
+  "clientes pendientes",
+  "¿cuántos clientes pendientes hay?",
+  "importe y ticket medio",
+  "¿cuántos pedidos y cuánto importe?",
+  "pedidos por estado y por cliente",
+  "top 0 clientes",
+  "últimos 5 pedidos por estado",
+  "pedidos por hora",
+  "ventas de Juan",
+  "pedidos de 2024",
+  "mejores clientes del mes",
+  // importe excludes cancelled orders: asking it of cancelled orders would answer 0.
+  "importe de los pedidos cancelados",
+  "total de pedidos cancelados",
+];
+
+const VENTAS_FOLLOW_UPS: FollowUp[] = [
+  ['¿Cuántos pedidos pendientes hay?', '¿y los enviados?', { model: 'pedido', measure: 'pedidos', filters: [{ dimension: 'estado', equals: 'E' }] }],
+  ['¿Cuántos pedidos pendientes hay?', '¿y por cliente?', { model: 'pedido', measure: 'pedidos', filters: [{ dimension: 'estado', equals: 'P' }], group_by: 'cliente.nombre' }],
+  ['ventas de hoy', 'and yesterday?', { model: 'pedido', measure: 'importe', window: { kind: 'yesterday' } }],
+  ['top 5 clientes por importe', '¿y este mes?', { model: 'pedido', measure: 'importe', window: { kind: 'this_month' }, group_by: 'cliente.nombre', order: 'desc', limit: 5 }],
+  ['ventas por mes', '¿y por semana?', { model: 'pedido', measure: 'importe', series: { dimension: 'creado', granularity: 'week' } }],
+  ['¿Cuántos clientes hay?', '¿y los pendientes?', null],
+  // importe excludes cancelled orders.
+  ['ventas de hoy', '¿y los cancelados?', null],
+];
+
+// ---------------------------------------------------------------------------------------------
+// crm (accounts, shared countries, opportunities and invoices through the account)
+// ---------------------------------------------------------------------------------------------
+
+const CRM_POSITIVES: Positive[] = [
+  ["¿Cuántas oportunidades hay?", {model: 'oportunidad', measure: 'oportunidades'}, 'es'],
+  ["cuantas oportunidades abiertas hay", {model: 'oportunidad', measure: 'oportunidades', filters: [{dimension: 'etapa', equals: 'abierta'}]}, 'es'],
+  ["oportunidades ganadas este mes", {model: 'oportunidad', measure: 'oportunidades', filters: [{dimension: 'etapa', equals: 'ganada'}], window: {kind: 'this_month'}}, 'es'],
+  ["oportunidades perdidas este trimestre", {model: 'oportunidad', measure: 'oportunidades', filters: [{dimension: 'etapa', equals: 'perdida'}], window: {kind: 'this_quarter'}}, 'es'],
+  ["tratos en curso", {model: 'oportunidad', measure: 'oportunidades', filters: [{dimension: 'etapa', equals: 'abierta'}]}, 'es'],
+  ["¿Cuántas oportunidades ganadas o perdidas este año?", {model: 'oportunidad', measure: 'oportunidades', filters: [{dimension: 'etapa', in: ['ganada', 'perdida']}], window: {kind: 'this_year'}}, 'es'],
+  ["importe de las oportunidades abiertas", {model: 'oportunidad', measure: 'importe', filters: [{dimension: 'etapa', equals: 'abierta'}]}, 'es'],
+  ["pipeline de oportunidades abiertas", {model: 'oportunidad', measure: 'importe', filters: [{dimension: 'etapa', equals: 'abierta'}]}, 'es'],
+  ["importe ganado este año", {model: 'oportunidad', measure: 'importe_ganado', window: {kind: 'this_year'}}, 'es'],
+  ["importe ganado por mes", {model: 'oportunidad', measure: 'importe_ganado', series: {dimension: 'fecha_cierre', granularity: 'month'}}, 'es'],
+  ["oportunidades por etapa", {model: 'oportunidad', measure: 'oportunidades', group_by: 'etapa'}, 'es'],
+  ["oportunidades por fase este trimestre", {model: 'oportunidad', measure: 'oportunidades', window: {kind: 'this_quarter'}, group_by: 'etapa'}, 'es'],
+  ["importe por etapa", {model: 'oportunidad', measure: 'importe', group_by: 'etapa'}, 'es'],
+  ["oportunidades por cuenta", {model: 'oportunidad', measure: 'oportunidades', group_by: 'cuenta.nombre'}, 'es'],
+  ["importe ganado por cuenta", {model: 'oportunidad', measure: 'importe_ganado', group_by: 'cuenta.nombre'}, 'es'],
+  ["top 10 cuentas por importe ganado", {model: 'oportunidad', measure: 'importe_ganado', group_by: 'cuenta.nombre', order: 'desc', limit: 10}, 'es'],
+  ["top 3 cuentas por importe este año", {model: 'oportunidad', measure: 'importe', window: {kind: 'this_year'}, group_by: 'cuenta.nombre', order: 'desc', limit: 3}, 'es'],
+  ["oportunidades por mes", {model: 'oportunidad', measure: 'oportunidades', series: {dimension: 'fecha_cierre', granularity: 'month'}}, 'es'],
+  ["¿Cuántas facturas hay?", {model: 'factura', measure: 'facturas'}, 'es'],
+  ["facturas pagadas", {model: 'factura', measure: 'facturas', filters: [{dimension: 'estado', equals: 'pagada'}]}, 'es'],
+  ["facturas cobradas este mes", {model: 'factura', measure: 'facturas', filters: [{dimension: 'estado', equals: 'pagada'}], window: {kind: 'this_month'}}, 'es'],
+  ["facturas en borrador", {model: 'factura', measure: 'facturas', filters: [{dimension: 'estado', equals: 'borrador'}]}, 'es'],
+  ["facturas emitidas o pagadas", {model: 'factura', measure: 'facturas', filters: [{dimension: 'estado', in: ['emitida', 'pagada']}]}, 'es'],
+  ["¿cuántas facturas anuladas hay?", {model: 'factura', measure: 'facturas', filters: [{dimension: 'estado', equals: 'anulada'}]}, 'es'],
+  ["facturado este mes", {model: 'factura', measure: 'facturado', window: {kind: 'this_month'}}, 'es'],
+  ["facturación por mes", {model: 'factura', measure: 'facturado', series: {dimension: 'emitida', granularity: 'month'}}, 'es'],
+  ["facturado por semana", {model: 'factura', measure: 'facturado', series: {dimension: 'emitida', granularity: 'week'}}, 'es'],
+  ["¿Cuánto hay pendiente de cobro?", {model: 'factura', measure: 'pendiente_de_cobro'}, 'es'],
+  ["pendiente de cobro por cuenta", {model: 'factura', measure: 'pendiente_de_cobro', group_by: 'cuenta.nombre'}, 'es'],
+  ["facturas por estado", {model: 'factura', measure: 'facturas', group_by: 'estado'}, 'es'],
+  ["últimas facturas", {model: 'factura', latest: {limit: 5}}, 'es'],
+  ["últimas 3 facturas pagadas", {model: 'factura', filters: [{dimension: 'estado', equals: 'pagada'}], latest: {limit: 3}}, 'es'],
+  ["la última factura", {model: 'factura', latest: {limit: 1}}, 'es'],
+  ["¿Cuántas cuentas hay?", {model: 'cuenta', measure: 'cuentas'}, 'es'],
+  ["cuentas de México", {model: 'cuenta', measure: 'cuentas', filters: [{dimension: 'pais.codigo', equals: 'MX'}]}, 'es'],
+  ["cuentas de España o Argentina", {model: 'cuenta', measure: 'cuentas', filters: [{dimension: 'pais.codigo', in: ['ES', 'AR']}]}, 'es'],
+  ["cuentas por país", {model: 'cuenta', measure: 'cuentas', group_by: 'pais.nombre'}, 'es'],
+  ["cuentas creadas este año", {model: 'cuenta', measure: 'cuentas', window: {kind: 'this_year'}}, 'es'],
+  ["cuentas por mes", {model: 'cuenta', measure: 'cuentas', series: {dimension: 'creada', granularity: 'month'}}, 'es'],
+  ["últimas cuentas", {model: 'cuenta', latest: {limit: 5}}, 'es'],
+  ["how many opportunities", {model: 'oportunidad', measure: 'oportunidades'}, 'en'],
+  ["how many open deals", {model: 'oportunidad', measure: 'oportunidades', filters: [{dimension: 'etapa', equals: 'abierta'}]}, 'en'],
+  ["won deals this month", {model: 'oportunidad', measure: 'oportunidades', filters: [{dimension: 'etapa', equals: 'ganada'}], window: {kind: 'this_month'}}, 'en'],
+  ["lost opportunities this quarter", {model: 'oportunidad', measure: 'oportunidades', filters: [{dimension: 'etapa', equals: 'perdida'}], window: {kind: 'this_quarter'}}, 'en'],
+  ["deals by stage", {model: 'oportunidad', measure: 'oportunidades', group_by: 'etapa'}, 'en'],
+  ["won amount this year", {model: 'oportunidad', measure: 'importe_ganado', window: {kind: 'this_year'}}, 'en'],
+  ["bookings by month", {model: 'oportunidad', measure: 'importe_ganado', series: {dimension: 'fecha_cierre', granularity: 'month'}}, 'en'],
+  ["top 5 accounts by bookings", {model: 'oportunidad', measure: 'importe_ganado', group_by: 'cuenta.nombre', order: 'desc', limit: 5}, 'en'],
+  ["pipeline value of open deals", {model: 'oportunidad', measure: 'importe', filters: [{dimension: 'etapa', equals: 'abierta'}]}, 'en'],
+  ["how many invoices", {model: 'factura', measure: 'facturas'}, 'en'],
+  ["paid invoices this month", {model: 'factura', measure: 'facturas', filters: [{dimension: 'estado', equals: 'pagada'}], window: {kind: 'this_month'}}, 'en'],
+  ["draft invoices", {model: 'factura', measure: 'facturas', filters: [{dimension: 'estado', equals: 'borrador'}]}, 'en'],
+  ["invoices by status", {model: 'factura', measure: 'facturas', group_by: 'estado'}, 'en'],
+  ["outstanding by account", {model: 'factura', measure: 'pendiente_de_cobro', group_by: 'cuenta.nombre'}, 'en'],
+  ["invoiced per month", {model: 'factura', measure: 'facturado', series: {dimension: 'emitida', granularity: 'month'}}, 'en'],
+  ["billed this week", {model: 'factura', measure: 'facturado', window: {kind: 'this_week'}}, 'en'],
+  ["latest 3 paid invoices", {model: 'factura', filters: [{dimension: 'estado', equals: 'pagada'}], latest: {limit: 3}}, 'en'],
+  ["how many accounts", {model: 'cuenta', measure: 'cuentas'}, 'en'],
+  ["accounts in Spain", {model: 'cuenta', measure: 'cuentas', filters: [{dimension: 'pais.codigo', equals: 'ES'}]}, 'en'],
+  ["accounts from Mexico", {model: 'cuenta', measure: 'cuentas', filters: [{dimension: 'pais.codigo', equals: 'MX'}]}, 'en'],
+  ["accounts by country", {model: 'cuenta', measure: 'cuentas', group_by: 'pais.nombre'}, 'en'],
+  ["latest accounts", {model: 'cuenta', latest: {limit: 5}}, 'en'],
+  // Plural forms the model does not list (and a singular of a listed plural): the plural rule.
+  ["importes ganados este año", {model: 'oportunidad', measure: 'importe_ganado', window: {kind: 'this_year'}}, 'es'],
+  ["won amounts this year", {model: 'oportunidad', measure: 'importe_ganado', window: {kind: 'this_year'}}, 'en'],
+  ["booking by month", {model: 'oportunidad', measure: 'importe_ganado', series: {dimension: 'fecha_cierre', granularity: 'month'}}, 'en'],
+  ["oportunidades por fases", {model: 'oportunidad', measure: 'oportunidades', group_by: 'etapa'}, 'es'],
+  ["worst 5 accounts by bookings", {model: 'oportunidad', measure: 'importe_ganado', group_by: 'cuenta.nombre', order: 'asc', limit: 5}, 'en'],
+];
+
+const CRM_NEGATIVES: string[] = [
+  "hola",
+  "¿cuántas hay?",
+  "top 10 cuentas",
+  "estado",
+  "¿cuántos países hay?",
+  "países",
+  "facturas de México",
+  "oportunidades de España",
+  "oportunidades abiertas y facturas pagadas",
+  "¿por qué perdemos tratos?",
+  "explícame qué es una oportunidad",
+  "what is an invoice",
+  "how do I create an invoice",
+  "invoices last week",
+  "facturas del mes pasado",
+  "cuentas por día",
+  "importe de facturas",
+  "nombre",
+  "number of",
+  "top 5 países",
+  "últimas oportunidades ganadas por etapa",
+  "número de tratos ganados",
+  // Two sums on factura: "total" names neither.
+  "total de facturas",
+  // pendiente_de_cobro counts issued invoices only.
+  "pendiente de cobro de facturas pagadas",
+];
+
+const CRM_FOLLOW_UPS: FollowUp[] = [
+  ['¿Cuántas oportunidades abiertas hay?', '¿y las ganadas?', { model: 'oportunidad', measure: 'oportunidades', filters: [{ dimension: 'etapa', equals: 'ganada' }] }],
+  ['facturas pagadas', '¿y por cuenta?', { model: 'factura', measure: 'facturas', filters: [{ dimension: 'estado', equals: 'pagada' }], group_by: 'cuenta.nombre' }],
+  ['cuentas de México', '¿y de España?', { model: 'cuenta', measure: 'cuentas', filters: [{ dimension: 'pais.codigo', equals: 'ES' }] }],
+  ['¿Cuántas facturas hay?', '¿y las de este trimestre?', { model: 'factura', measure: 'facturas', window: { kind: 'this_quarter' } }],
+  ['¿Cuántas facturas hay?', '¿y las ganadas?', null],
+];
+
+const MODELS: Array<{ name: string; file: string; positives: Positive[]; negatives: string[]; followUps: FollowUp[] }> = [
+  { name: 'demo', file: 'models/demo.yaml', positives: DEMO_POSITIVES, negatives: DEMO_NEGATIVES, followUps: DEMO_FOLLOW_UPS },
+  { name: 'ventas', file: 'test/fixtures/models/ventas.yaml', positives: VENTAS_POSITIVES, negatives: VENTAS_NEGATIVES, followUps: VENTAS_FOLLOW_UPS },
+  { name: 'crm', file: 'test/fixtures/models/crm.yaml', positives: CRM_POSITIVES, negatives: CRM_NEGATIVES, followUps: CRM_FOLLOW_UPS },
+];
+
+for (const { name, file, positives, negatives, followUps } of MODELS) {
+  describe(`semantic matcher: ${name}`, () => {
+    const model = load(file);
+    const matcher = createSemanticMatcher(model);
+
+    it('has enough phrasings in both languages', () => {
+      expect(positives.filter(([, , l]) => l === 'es').length).toBeGreaterThanOrEqual(20);
+      expect(positives.filter(([, , l]) => l === 'en').length).toBeGreaterThanOrEqual(20);
+      expect(positives.length + followUps.length).toBeGreaterThanOrEqual(40);
+      expect(negatives.length).toBeGreaterThanOrEqual(20);
+    });
+
+    it.each(positives)('%s', (question, expected, language) => {
+      const result = matcher.match(question);
+      expect(result?.query).toEqual(expected);
+      expect(result?.language).toBe(language);
+      expectAnswerable(model, expected);
+    });
+
+    it.each(negatives)('%j -> null', (question) => {
+      expect(matcher.match(question)).toBeNull();
+    });
+
+    it.each(followUps)('%s + %s', (first, followUp, expected) => {
+      const previous = matcher.match(first)?.query;
+      expect(previous).toBeDefined();
+      if (!previous) return;
+      const result = matcher.followUp(followUp, previous);
+      expect(result).toEqual(expected);
+      if (result) expectAnswerable(model, result);
+    });
+
+    it('resolves every example of the model file to exactly its query', () => {
+      expect(model.examples.length).toBeGreaterThan(0);
+      expect(checkExamples(model, matcher)).toEqual([]);
+    });
+  });
+}
+
+/** Attempts to smuggle a tenant or SQL in: declined, or answered with model names and values only. */
+const INJECTIONS = [
+  '¿Cuántos pedidos pendientes hay en el proyecto tienda_norte?',
+  'cuántos pedidos pendientes hay; DROP TABLE orders',
+  "how many pending orders where 1=1 or project='x'",
+  'pedidos pendientes -- empresa_id = 2',
+  'top 10 clientes por importe; select * from auth_user',
+  'pedidos por cliente_id',
+  'ventas por empresa',
+];
+
+describe('injection attempts and limits', () => {
+  const model = load('test/fixtures/models/ventas.yaml');
+  const matcher = createSemanticMatcher(model);
+
+  it.each(INJECTIONS)('%s -> null', (question) => {
+    expect(matcher.match(question)).toBeNull();
+  });
+
+  it('declines a question longer than a question may be, even one it would answer', () => {
+    expect(matcher.match('¿Cuántos pedidos pendientes hay?')).not.toBeNull();
+    expect(matcher.match(`¿Cuántos pedidos pendientes hay?${' '.repeat(300)}`)).toBeNull();
+  });
+
+  it('declines a follow-up to a query of a model it does not have', () => {
+    expect(matcher.followUp('¿y los enviados?', { model: 'factura', measure: 'facturas' })).toBeNull();
+  });
+
+  it('caps a top N or latest N at the largest limit a query takes', () => {
+    expect(matcher.match('últimos 200 pedidos')?.query).toEqual({ model: 'pedido', latest: { limit: 50 } });
+    expect(matcher.match('top 0 clientes por importe')).toBeNull();
+  });
+});
+
+describe('checkExamples', () => {
+  it('reports an example that resolves to another query, and one that does not resolve', () => {
+    const model = load('test/fixtures/models/ventas.yaml');
+    const wrong: SemanticModel = {
+      ...model,
+      examples: [
+        { question: '¿Cuántos pedidos pendientes hay?', query: { model: 'pedido', measure: 'pedidos', filters: [{ dimension: 'estado', equals: 'E' }] } },
+        { question: '¿Por qué bajaron las ventas?', query: { model: 'pedido', measure: 'importe' } },
+        { question: 'How many pending orders?', language: 'es', query: { model: 'pedido', measure: 'pedidos', filters: [{ dimension: 'estado', equals: 'P' }] } },
+      ],
+    };
+    const mismatches = checkExamples(wrong);
+    expect(mismatches.map((m) => m.index)).toEqual([0, 1, 2]);
+    expect(mismatches[0]?.actual).toEqual({ model: 'pedido', measure: 'pedidos', filters: [{ dimension: 'estado', equals: 'P' }] });
+    expect(mismatches[1]?.actual).toBeNull();
+    expect(mismatches[2]?.language).toEqual({ expected: 'es', actual: 'en' });
+  });
+
+  it('compares queries whatever their key order', () => {
+    expect(canonical({ b: 1, a: { d: [1, 2], c: 'x' } })).toBe(canonical({ a: { c: 'x', d: [1, 2] }, b: 1 }));
+    expect(canonical({ a: [1, 2] })).not.toBe(canonical({ a: [2, 1] }));
+  });
+});
+
+describe('ambiguity between models', () => {
+  // Two models that both call their rows "registros": which one a question means is unknown.
+  const model = load('test/fixtures/models/crm.yaml');
+  const shared: SemanticModel = {
+    ...model,
+    examples: [],
+    models: model.models.map((m) =>
+      m.name === 'factura' || m.name === 'oportunidad' ? { ...m, words: { es: [...(m.words.es ?? []), 'registro', 'registros'] } } : m,
+    ),
+  };
+  const matcher = createSemanticMatcher(shared);
+
+  it('declines a question whose only noun names two models', () => {
+    expect(matcher.match('¿cuántos registros hay?')).toBeNull();
+    expect(matcher.match('registros de este mes')).toBeNull();
+  });
+
+  it('still resolves when another word picks one of them', () => {
+    expect(matcher.match('registros en borrador')?.query).toEqual({ model: 'factura', measure: 'facturas', filters: [{ dimension: 'estado', equals: 'borrador' }] });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The demo model against the catalogue matcher it replaces
+// ---------------------------------------------------------------------------------------------
+
+/** The phrasings of test/matcher.test.ts (98 answered, 56 declined by the catalogue matcher), copied. */
+const OLD_PHRASINGS: readonly string[] = [
+  "¿Cuántas órdenes pendientes hay?",
+  "¿Cuántas órdenes hay?",
+  "cuantas ordenes pendientes hay",
+  "¿¿CUÁNTAS ÓRDENES PENDIENTES??",
+  "pedidos enviados esta semana",
+  "órdenes de hoy",
+  "órdenes de los últimos 7 días",
+  "¿Cuántos pedidos se entregaron ayer?",
+  "¿Cuántas órdenes se cancelaron hoy?",
+  "número de órdenes canceladas",
+  "número total de pedidos",
+  "cantidad de pedidos entregados esta semana",
+  "¿Cuántas órdenes anuladas hay?",
+  "cuántos pedidos hay en espera",
+  "pedidos por enviar",
+  "pedidos sin enviar de hoy",
+  "pedidos en camino",
+  "¿Cuántas compras despachadas hubo este mes?",
+  "¿Cuántas órdenes en estado pendiente hay?",
+  "órdenes que están pendientes",
+  "órdenes de los últimos diez días",
+  "pedidos de la última semana",
+  "pedidos del último mes",
+  "dame el número de pedidos de hoy por favor",
+  "¿cuántas ventas hubo ayer?",
+  "me puedes decir cuántas órdenes pendientes hay",
+  "¿Cuántas órdenes hay en total?",
+  "órdenes recibidas en los últimos 3650 días",
+  "How many pending orders are there?",
+  "how many orders were delivered in the last 30 days",
+  "Can you tell me how many orders were shipped today?",
+  "count pending orders",
+  "number of cancelled orders this month",
+  "total number of orders",
+  "how many open orders",
+  "orders awaiting shipment",
+  "what is the number of voided orders",
+  "orders delivered yesterday",
+  "orders that are in transit",
+  "orders in the past seven days",
+  "orders in the past week",
+  "How many canceled orders in the past 2 days?",
+  "How many sales today?",
+  "orders with status shipped",
+  "how many orders in total",
+  "total de las órdenes canceladas este mes",
+  "¿Cuál es el total de órdenes canceladas?",
+  "monto total de pedidos entregados hoy",
+  "importe de pedidos entregados",
+  "valor de las órdenes pendientes",
+  "suma de órdenes enviadas hoy",
+  "ventas de hoy",
+  "¿Cuánto vendimos esta semana?",
+  "¿Cuánto se ha facturado en los últimos 15 días?",
+  "what is the total amount of cancelled orders this month",
+  "How much did we sell today?",
+  "how much revenue this month",
+  "Revenue from delivered orders this month",
+  "sum of pending orders",
+  "I'd like to know the total amount of orders this week",
+  "value of shipped orders in the last 5 days",
+  "órdenes por estado",
+  "resumen de pedidos por estado",
+  "distribución de órdenes por estado",
+  "¿Cuántas órdenes hay en cada estado?",
+  "pedidos por estado de esta semana",
+  "orders by status",
+  "breakdown of orders by status",
+  "order status breakdown for today",
+  "how many orders per status in the last 14 days",
+  "últimas 5 órdenes",
+  "las 10 órdenes más recientes",
+  "muéstrame los últimos pedidos",
+  "últimas cinco órdenes canceladas",
+  "últimas 100 órdenes",
+  "¿Cuál fue el último pedido?",
+  "pedidos pendientes más recientes",
+  "show me the last 3 orders",
+  "latest pending orders",
+  "the last order",
+  "5 most recent cancelled orders",
+  "list the last ten pending orders",
+  "newest orders",
+  "mejores clientes",
+  "top clientes",
+  "principales clientes",
+  "clientes que más compran",
+  "los 3 clientes que más gastaron este mes",
+  "¿Quiénes son nuestros mejores clientes?",
+  "¿Cuál es el mejor cliente?",
+  "los clientes que más compraron en los últimos 30 días",
+  "top 10 customers",
+  "best customers",
+  "biggest customers",
+  "who are our top customers",
+  "top customers by revenue this week",
+  "customers who spent the most in the last 90 days",
+  "top 200 customers",
+  "Explícame qué es una orden inbound",
+  "¿Qué significa que una orden esté pendiente?",
+  "What is a pending order?",
+  "what are pending orders",
+  "How do I cancel an order?",
+  "¿Cómo creo un pedido?",
+  "¿Por qué hay tantas órdenes canceladas?",
+  "borra las órdenes canceladas",
+  "cancel all pending orders",
+  "delete orders",
+  "actualiza el pedido 5",
+  "void the pending orders",
+  "open the latest orders",
+  "muéstrame las órdenes pendientes",
+  "¿Cuántos clientes hay?",
+  "¿Cuántos días tiene un mes?",
+  "how many products do we sell",
+  "how many customers",
+  "how many orders per customer",
+  "¿Cuántos pedidos hizo el cliente Juan?",
+  "¿Cuál es el estado del pedido 123?",
+  "what's the status of my order",
+  "average order value",
+  "top 5 products",
+  "how many orders have we received today",
+  "¿cuántas órdenes pendientes hubo la semana pasada?",
+  "how many orders were shipped last year",
+  "órdenes de enero",
+  "orders last week",
+  "pedidos del mes pasado",
+  "orders this year",
+  "órdenes desde ayer",
+  "orders since monday",
+  "órdenes entre el 1 y el 15",
+  "ventas de 2024",
+  "órdenes de los últimos 5000 días",
+  "orders in the last 0 days",
+  "las últimas órdenes de hoy",
+  "órdenes pendientes o enviadas",
+  "how many orders today and yesterday",
+  "¿Cuántas órdenes hay pendientes y cuánto suman?",
+  "¿cuántas órdenes pendientes hay por estado?",
+  "cuántas de las últimas órdenes están pendientes",
+  "what are the pending orders",
+  "¿Qué órdenes están pendientes?",
+  "pedidos",
+  "pendientes",
+  "top 0 customers",
+  "hola",
+  "buenos días",
+  "cuéntame un chiste",
+  "¿Qué tiempo hace hoy?",
+  "what is the weather like today",
+  "",
+  "   ",
+  "¿?",
+];
+
+/** The catalogue query as the demo model's SemanticQuery: the same rows, the same numbers. */
+function fromCatalogue(call: QueryCall): SemanticQuery {
+  const base = { model: 'orden' };
+  switch (call.name) {
+    case 'count_orders':
+    case 'total_amount': {
+      const q: SemanticQuery = { ...base, measure: call.name === 'count_orders' ? 'ordenes' : 'importe' };
+      if (call.params.status) q.filters = [{ dimension: 'status', equals: call.params.status }];
+      if (call.params.window) q.window = call.params.window;
+      return q;
+    }
+    case 'orders_by_status': {
+      const q: SemanticQuery = { ...base, measure: 'ordenes', group_by: 'status' };
+      if (call.params.window) q.window = call.params.window;
+      return q;
+    }
+    case 'latest_orders': {
+      const q: SemanticQuery = { ...base, latest: { limit: call.params.limit } };
+      if (call.params.status) q.filters = [{ dimension: 'status', equals: call.params.status }];
+      return q;
+    }
+    case 'top_customers': {
+      // top_customers ranked by the amount without cancelled orders: importe_neto in the model.
+      const q: SemanticQuery = { ...base, measure: 'importe_neto', group_by: 'customer', order: 'desc', limit: call.params.limit };
+      if (call.params.window) q.window = call.params.window;
+      return q;
+    }
+  }
+}
+
+const VOCABULARY = 'demo.yaml does not list this word (the old matcher hard-coded it); add it to the model to answer';
+const TWO_SUMS = 'demo.yaml has two sums (importe, importe_neto): a ranking or "cuánto" without a measure word is ambiguous';
+
+/** Deliberate differences: what the semantic matcher answers instead, and why. */
+const DIFFERENCES: Record<string, { expected: SemanticQuery | null; why: string }> = {
+  '¿Cuántos pedidos se entregaron ayer?': { expected: null, why: `${VOCABULARY}: "entregaron"` },
+  '¿Cuántas órdenes se cancelaron hoy?': { expected: null, why: `${VOCABULARY}: "cancelaron"` },
+  '¿cuántas ventas hubo ayer?': { expected: null, why: `${VOCABULARY}: "ventas"` },
+  'How many sales today?': { expected: null, why: `${VOCABULARY}: "sales"` },
+  'ventas de hoy': { expected: null, why: `${VOCABULARY}: "ventas"` },
+  'How much did we sell today?': { expected: null, why: `${VOCABULARY}: "sell"` },
+  'mejores clientes': { expected: null, why: TWO_SUMS },
+  'top clientes': { expected: null, why: TWO_SUMS },
+  'principales clientes': { expected: null, why: TWO_SUMS },
+  'clientes que más compran': { expected: null, why: TWO_SUMS },
+  'los 3 clientes que más gastaron este mes': { expected: null, why: TWO_SUMS },
+  '¿Quiénes son nuestros mejores clientes?': { expected: null, why: TWO_SUMS },
+  '¿Cuál es el mejor cliente?': { expected: null, why: TWO_SUMS },
+  'los clientes que más compraron en los últimos 30 días': { expected: null, why: TWO_SUMS },
+  'top 10 customers': { expected: null, why: TWO_SUMS },
+  'best customers': { expected: null, why: TWO_SUMS },
+  'biggest customers': { expected: null, why: TWO_SUMS },
+  'who are our top customers': { expected: null, why: TWO_SUMS },
+  'customers who spent the most in the last 90 days': { expected: null, why: TWO_SUMS },
+  'top 200 customers': { expected: null, why: TWO_SUMS },
+  'top customers by revenue this week': {
+    expected: { model: 'orden', measure: 'importe', window: { kind: 'this_week' }, group_by: 'customer', order: 'desc', limit: 5 },
+    why: 'demo.yaml says "revenue" is importe (gross); the old query always ranked net of cancelled',
+  },
+  'how many orders per customer': {
+    expected: { model: 'orden', measure: 'ordenes', group_by: 'customer' },
+    why: 'a breakdown by any categorical dimension is a shape now; the catalogue had only by-status',
+  },
+  'orders this year': {
+    expected: { model: 'orden', measure: 'ordenes', window: { kind: 'this_year' } },
+    why: 'this_year is a semantic-model window; the catalogue had none',
+  },
+  'las últimas órdenes de hoy': {
+    expected: { model: 'orden', window: { kind: 'today' }, latest: { limit: 5 } },
+    why: 'latest takes a window in the semantic model; latest_orders had none',
+  },
+  'órdenes pendientes o enviadas': {
+    expected: { model: 'orden', measure: 'ordenes', filters: [{ dimension: 'status', in: ['pending', 'shipped'] }] },
+    why: 'several values of one dimension are an "in" filter; the catalogue took one status',
+  },
+};
+
+describe('demo model reproduces the catalogue matcher', () => {
+  const model = load('models/demo.yaml');
+  const matcher: SemanticMatcher = createSemanticMatcher(model);
+  const catalogue = createMatcher();
+
+  it('covers every phrasing of the catalogue matcher tests', () => {
+    expect(OLD_PHRASINGS.length).toBe(154);
+    for (const question of Object.keys(DIFFERENCES)) expect(OLD_PHRASINGS).toContain(question);
+  });
+
+  it.each(OLD_PHRASINGS)('%j', (question) => {
+    const old = catalogue.match(question);
+    const difference = DIFFERENCES[question];
+    const expected = difference ? difference.expected : old ? fromCatalogue(old.call) : null;
+    const result = matcher.match(question);
+    expect(result?.query ?? null).toEqual(expected);
+    if (result) expectAnswerable(model, result.query);
+    // Where both answer, they answer in the same language.
+    if (result && old) expect(result.language).toBe(old.language);
+  });
+
+  it('differs on the listed phrasings only, each for a stated reason', () => {
+    const differing = OLD_PHRASINGS.filter((q) => {
+      const old = catalogue.match(q);
+      return canonical(old ? fromCatalogue(old.call) : null) !== canonical(matcher.match(q)?.query ?? null);
+    });
+    expect(differing.sort()).toEqual(Object.keys(DIFFERENCES).sort());
+    for (const d of Object.values(DIFFERENCES)) expect(d.why.length).toBeGreaterThan(10);
+  });
+});
