@@ -14,7 +14,7 @@ import {
   semanticQuerySchema,
   type SemanticModel,
 } from '../src/services/semantic-model/schema.js';
-import { validateModelText } from '../src/services/semantic-model/validate.js';
+import { exampleIssues, validateModelText } from '../src/services/semantic-model/validate.js';
 import { wordKeys } from '../src/services/semantic-model/words.js';
 import { cleanEnv, runProcess } from './support/processes.js';
 
@@ -127,6 +127,7 @@ describe('broken models report the path and the line of each mistake', () => {
         'ambiguous-word.yaml',
         'example-unknown-measure.yaml',
         'todo-marker.yaml',
+        'example-unresolved.yaml',
       ]),
     );
   });
@@ -135,7 +136,10 @@ describe('broken models report the path and the line of each mistake', () => {
     const text = read(`${FIXTURES}/bad/${file}`);
     const expected = markers(text);
     expect(expected.length).toBeGreaterThan(0);
-    const issues = issuesOf(text, file);
+    const semantic = issuesOf(text, file);
+    const parsed = parseSemanticModel(text, { fileName: file });
+    // As model:check does: examples are resolved once the model's references hold.
+    const issues = semantic.length > 0 || !parsed.ok ? semantic : exampleIssues(parsed.model, parsed.sourceMap);
     // Exactly the marked issues: same paths on the same lines, nothing else.
     expect(issues.map((i) => ({ path: i.path, line: i.line }))).toEqual(expected.map((e) => ({ path: e.path, line: e.line })));
     issues.forEach((issue, i) => expect(issue.message).toContain(expected[i]?.fragment));

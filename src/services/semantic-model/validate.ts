@@ -5,7 +5,8 @@
  * `npm run model:check` and, later, `project:add` (which stores a validated model) run this.
  */
 import { checkSemanticModel } from './check.js';
-import type { ModelIssue, SourceMap } from './issues.js';
+import { issueAt, type ModelIssue, type SourceMap } from './issues.js';
+import { canonical, checkExamples } from './matcher.js';
 import { parseSemanticModel, type ParseOptions } from './parse.js';
 import type { SemanticModel } from './schema.js';
 
@@ -39,10 +40,24 @@ export async function validateModelText(text: string, options: ParseOptions & { 
     };
   }
   const layers: LayerResult[] = [{ layer: 'structure', status: 'passed' }];
-  layers.push(result('semantics', checkSemanticModel(parsed.model, { sourceMap: parsed.sourceMap })));
+  const semantic = checkSemanticModel(parsed.model, { sourceMap: parsed.sourceMap });
+  // Examples are resolved by the matcher, which needs a model whose references hold.
+  layers.push(result('semantics', semantic.length > 0 ? semantic : exampleIssues(parsed.model, parsed.sourceMap)));
   // Independent of semantic errors: a dropped column is worth knowing about in the same run.
   for (const layer of extra) layers.push(result(layer.name, await layer.run(parsed.model, parsed.sourceMap)));
   return { ok: layers.every((l) => l.status === 'passed'), model: parsed.model, layers };
+}
+
+/** Every example question must resolve, deterministically, to exactly the query written beside it. */
+export function exampleIssues(model: SemanticModel, sourceMap: SourceMap): ModelIssue[] {
+  return checkExamples(model).map((mismatch) => {
+    const message = mismatch.language
+      ? `"${mismatch.question}" is read as ${mismatch.language.actual}, not ${mismatch.language.expected}`
+      : mismatch.actual
+        ? `"${mismatch.question}" resolves to ${canonical(mismatch.actual)}, not to the query written here; fix the query or add the words it needs`
+        : `"${mismatch.question}" does not resolve to any query: add the words it uses to the model, or rephrase it`;
+    return issueAt(['examples', mismatch.index, 'question'], message, sourceMap);
+  });
 }
 
 function result(layer: LayerName, issues: ModelIssue[]): LayerResult {
