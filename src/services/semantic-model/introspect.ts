@@ -31,6 +31,8 @@ export type IntrospectOptions = {
   maxTables?: number;
   valueThreshold?: number;
   statementTimeoutMs?: number;
+  /** The value reads' timeout per table, when it should differ from the catalog's. */
+  valuesTimeoutMs?: number;
 };
 
 /** What the bounded DISTINCT read found in a column. */
@@ -142,6 +144,7 @@ export async function introspectDatabase(db: Database, options: IntrospectOption
   const enums = new Map<string, string[]>();
   for (const row of catalog.enumRows) enums.set(row.type_name, [...(enums.get(row.type_name) ?? []), row.label]);
 
+  const enumTypes = new Set(enums.keys());
   const tables: IntrospectedTable[] = catalog.names.map((name) => {
     const keyRows = catalog.keys.filter((k) => k.table_name === name);
     return {
@@ -155,7 +158,7 @@ export async function introspectDatabase(db: Database, options: IntrospectOption
             name: c.column_name,
             dataType: c.data_type,
             udtName: c.udt_name,
-            category: categorize(c.data_type, c.udt_name, new Set(enums.keys())),
+            category: categorize(c.data_type, c.udt_name, enumTypes),
             nullable: c.nullable,
             ...(enumValues ? { enumValues } : {}),
           };
@@ -167,7 +170,8 @@ export async function introspectDatabase(db: Database, options: IntrospectOption
     };
   });
 
-  for (const table of tables) await readValues(db, table, threshold, timeoutMs);
+  // One table at a time: a draft is a one-off, and the database serves its application meanwhile.
+  for (const table of tables) await readValues(db, table, threshold, options.valuesTimeoutMs ?? timeoutMs);
   return { schema, valueThreshold: threshold, tables, schemaTables: catalog.schemaTables, skippedTables: catalog.skipped };
 }
 
