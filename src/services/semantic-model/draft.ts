@@ -269,6 +269,8 @@ function mostCommon(items: string[]): string | undefined {
 const AMOUNT_PART =
   /^(total|subtotal|importe|monto|amount|valor|value|precio|price|coste|costo|cost|saldo|balance|revenue|ingresos?|pago|payment|descuento|discount|impuesto|tax|iva|neto|bruto|net|gross|fee|tarifa)$/;
 const QUANTITY_PART = /^(cantidad|quantity|qty|unidades|units)$/;
+/** Rates and percentages are not amounts: summing a discount percentage means nothing. */
+const RATIO_PART = /^(pct|percent|percentage|porcentaje|porc|rate|tasa|ratio|factor)$/;
 const CURRENCY = /(total|importe|monto|amount|valor|value|precio|price|cost|saldo|balance|revenue|ingreso|pago|payment|descuento|discount|impuesto|tax|iva|neto|bruto|net|gross|fee|tarifa)/;
 
 function isNumeric(column: IntrospectedColumn): boolean {
@@ -466,7 +468,7 @@ export function draftSemanticModel(introspection: Introspection, options: DraftO
       if (keyColumns.has(column.name) || !isNumeric(column)) continue;
       const parts = column.name.split('_');
       const amount = parts.some((p) => AMOUNT_PART.test(p));
-      if (!amount && !parts.some((p) => QUANTITY_PART.test(p))) continue;
+      if ((!amount && !parts.some((p) => QUANTITY_PART.test(p))) || parts.some((p) => RATIO_PART.test(p))) continue;
       const measureName = uniqueName(column.name, 'sum');
       const columnLanguage = guessLanguage(parts[0] ?? column.name, language);
       const spaced = column.name.replace(/_/g, ' ');
@@ -490,7 +492,7 @@ export function draftSemanticModel(introspection: Introspection, options: DraftO
       words: modelWords.get(table.name) ?? inLanguage(language, [`TODO: words for ${table.name} (its drafted words name another model)`]),
       tenancy,
       columns: exposed.map((c) => c.name),
-      dimensions,
+      ...(dimensions.length ? { dimensions } : {}),
       measures,
       // Left out when empty, as in hand-written models (the schema defaults it).
       ...(joins.length ? { joins } : {}),
@@ -499,7 +501,7 @@ export function draftSemanticModel(introspection: Introspection, options: DraftO
 
   const header = [
     `Drafted by npm run model:init from schema ${introspection.schema}: a starting point, not a decision.`,
-    'Every "TODO: …" is left for you to decide; npm run model:check -- FILE fails until each is filled in.',
+    'Every value starting with TODO is left for you to decide; npm run model:check -- FILE fails until each is filled in.',
     'Words were guessed from table, column and value names: add the ones people really use.',
     `Categorical values were read with SELECT DISTINCT … LIMIT ${introspection.valueThreshold + 1}: a text column with at most`,
     `${introspection.valueThreshold} distinct values that repeat lists them. Django choices labels live in models.py, not`,
