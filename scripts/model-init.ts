@@ -8,6 +8,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createNodePostgresDatabase } from '../src/adapters/db/node-postgres.js';
 import { draftSemanticModel } from '../src/services/semantic-model/draft.js';
@@ -77,7 +78,9 @@ function options(argv: string[]): Options {
 
 /** The JSON Schema as seen from the output file, for the yaml-language-server header. */
 function schemaPathFor(out: string): string {
-  const path = relative(dirname(resolve(out)), resolve(JSON_SCHEMA_PATH)).split(sep).join('/');
+  // From this script's checkout, not the working directory: npm runs scripts from the package root.
+  const schemaFile = fileURLToPath(new URL(`../${JSON_SCHEMA_PATH}`, import.meta.url));
+  const path = relative(dirname(resolve(out)), schemaFile).split(sep).join('/');
   return path.startsWith('.') ? path : `./${path}`;
 }
 

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { databaseLayer } from '../src/services/semantic-model/database-check.js';
 import { draftSemanticModel, isFrameworkTable, isSecretColumn, type Draft, type DraftModelDef } from '../src/services/semantic-model/draft.js';
 import { draftToYaml } from '../src/services/semantic-model/draft-yaml.js';
@@ -336,6 +337,24 @@ describe('draft rules without a database', () => {
       'TODO: tenancy (no tenant-like key such as empresa_id or company_id found; declare column: C, via: JOIN or shared: true, or rerun with --tenant-column)',
     );
     expect(draft.document.models[0]?.primary_key).toBe('TODO: primary key (the table has none; name a unique column)');
+  });
+
+  it('stored values keep their type through the YAML; a name too long for a word is a TODO, not a schema error', async () => {
+    const long = table('app_ticket_line_item_adjustment_history_entry', [['id', 'integer'], ['flag', 'text']]);
+    const flag = long.columns[1];
+    if (flag) flag.values = { kind: 'values', values: ['1', 'NO', 'true', 'yes'], repeats: true };
+    const draft = draftSemanticModel(introspection([long]));
+    const text = draftToYaml(draft, { schemaPath: 's.json' });
+    const parsed: unknown = parseYaml(text);
+    expect(parsed).toMatchObject({ models: [{ dimensions: [{ values: [{ value: '1' }, { value: 'NO' }, { value: 'true' }, { value: 'yes' }] }] }] });
+    const issues = issuesOf(await validateModelText(text));
+    expect(issues.map((i) => [i.path, i.message])).toEqual([
+      ['models[0].words.en[0]', 'fill in: words for app_ticket_line_item_adjustment_history_entry (its name is too long to be a word)'],
+      ['models[0].tenancy', expect.stringMatching(/^fill in: tenancy/)],
+      ['models[0].dimensions[0].values[0].words.en[0]', 'fill in: words for value 1'],
+      ['models[0].dimensions[0].values[1].words.en[0]', 'fill in: words for value NO'],
+      ['models[0].measures[0].words.en[0]', 'fill in: words for the count of app ticket line item adjustment history entries'],
+    ]);
   });
 
   it('recognises framework tables and secret columns by name, not by substring', () => {

@@ -169,6 +169,11 @@ function inLanguage(language: Language, words: string[]): Words {
   return language === 'es' ? { es: words } : { en: words };
 }
 
+/** The schema's word rules: a long table name makes a phrase too long to be a word. */
+function isWordShaped(word: string): boolean {
+  return word.length <= MAX_WORD_CHARS && word.trim().split(/\s+/).length <= MAX_WORD_TOKENS;
+}
+
 /**
  * Words in one scope must each mean one thing (check.ts): a candidate whose comparison keys
  * already belong to another meaning is dropped here instead of failing the check later.
@@ -184,6 +189,7 @@ class WordScope {
   claim(meaning: string, candidates: string[]): string[] {
     const kept: string[] = [];
     for (const word of [...new Set(candidates)]) {
+      if (!isWordShaped(word)) continue;
       const keys = wordKeys(word);
       if (keys.length === 0 || keys.some((key) => (this.owners.get(key) ?? meaning) !== meaning)) continue;
       for (const key of keys) this.owners.set(key, meaning);
@@ -336,7 +342,7 @@ export function draftSemanticModel(introspection: Introspection, options: DraftO
     const name = names.get(table.name) ?? table.name;
     const noun = nouns.get(table.name) ?? nounWords(name, projectLanguage);
     const language = noun.language;
-    const notes: string[] = [`${table.schema}.${table.name}`];
+    const notes: string[] = [];
 
     // Columns: everything a query may read, minus secrets.
     const hidden = table.columns.filter((c) => isSecretColumn(c.name) || !IDENTIFIER.test(c.name));
@@ -484,12 +490,16 @@ export function draftSemanticModel(introspection: Introspection, options: DraftO
       });
     }
 
-    comment(base, notes.join('\n'));
+    if (notes.length) comment(base, notes.join('\n'));
     return {
       name,
       table: `${table.schema}.${table.name}`,
       primary_key: primaryKey,
-      words: modelWords.get(table.name) ?? inLanguage(language, [`TODO: words for ${table.name} (its drafted words name another model)`]),
+      words:
+        modelWords.get(table.name) ??
+        inLanguage(language, [
+          `TODO: words for ${table.name} (${isWordShaped(noun.plural) ? 'its drafted words name another model' : 'its name is too long to be a word'})`,
+        ]),
       tenancy,
       columns: exposed.map((c) => c.name),
       ...(dimensions.length ? { dimensions } : {}),
