@@ -191,6 +191,12 @@ describe.each(['postgres', 'embedded'] as const)('model:init on %s', (kind) => {
     });
     expect(tenancy(crm)).toEqual({ cuenta: { column: 'organizacion_id' }, oportunidad: { via: 'cuenta' }, organizacion: { column: 'id' } });
     expect(sales.header).toContain('Tenancy: ventas_empresa is the tenant: 2 tables reference it through a tenant-like key.');
+    expect(crm.header).toContain('Tenancy: crm_organizacion is the tenant: 1 table references it through a tenant-like key.');
+    expect(crm.comments.filter((c) => c.path.length === 2)).toEqual([
+      { path: ['models', 0], text: 'tenancy: organizacion_id references the tenant crm_organizacion' },
+      { path: ['models', 1], text: 'tenancy through the join cuenta' },
+      { path: ['models', 2], text: "the tenant's own table: each tenant sees its own row, so its key is the tenancy column" },
+    ]);
   });
 
   it('--tenant-column overrides the inference; --tables limits the draft', async () => {

@@ -258,7 +258,7 @@ function planTenancy(tables: IntrospectedTable[], options: DraftOptions): Tenant
     if (chosen?.columns[0] && t.name !== table) direct.set(t.name, chosen.columns[0]);
   }
   const n = vote.from.size;
-  return { table, direct, reason: `${table} is the tenant: ${n} table${n === 1 ? '' : 's'} reference it through a tenant-like key` };
+  return { table, direct, reason: `${table} is the tenant: ${n === 1 ? '1 table references' : `${n} tables reference`} it through a tenant-like key` };
 }
 
 function mostCommon(items: string[]): string | undefined {
@@ -388,7 +388,11 @@ export function draftSemanticModel(introspection: Introspection, options: DraftO
     const own = tenancyColumn.get(table.name);
     if (own) {
       tenancy = { column: own };
-      notes.push(table.name === plan.table ? `the tenant's own table: scoped by its key (${plan.reason})` : `tenancy: ${own} (${plan.reason})`);
+      notes.push(
+        table.name === plan.table
+          ? "the tenant's own table: each tenant sees its own row, so its key is the tenancy column"
+          : `tenancy: ${own}${plan.table ? ` references the tenant ${plan.table}` : ` (${plan.reason})`}`,
+      );
     } else {
       const via = joins.filter((j) => {
         const target = tables.find((t) => (names.get(t.name) ?? t.name) === j.model);
