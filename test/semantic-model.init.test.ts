@@ -207,6 +207,12 @@ describe.each(['postgres', 'embedded'] as const)('model:init on %s', (kind) => {
       lineapedido: { via: 'pedido' },
       empresa: expect.stringMatching(/^TODO: tenancy/),
     });
+    expect(byCliente.header).toContain('Tenancy: --tenant-column cliente_id (it references ventas_cliente, whose key scopes that table).');
+    const byNothing = draftSemanticModel(await introspectDatabase(test.db), { tenantColumn: 'proyecto_id' });
+    expect(byNothing.header).toContain('Tenancy: --tenant-column proyecto_id, but no drafted table has that column.');
+    expect(new Set(byNothing.document.models.map((m) => m.tenancy))).toEqual(
+      new Set(['TODO: tenancy (no column proyecto_id and no join to a table with it; declare column: C, via: JOIN or shared: true)']),
+    );
     const two = await introspectDatabase(test.db, { tables: ['ventas_pedido', 'auth_permission'] });
     expect(two.tables.map((t) => t.name)).toEqual(['auth_permission', 'ventas_pedido']);
     const draft = draftSemanticModel(two);
@@ -403,6 +409,22 @@ describe('npm run model:init', () => {
     const again = await run('--database-url', test.url ?? '', '--out', out);
     expect(again).toEqual({ code: 1, output: `model:init: ${out} exists: a draft never overwrites a model; use --force to replace it\n` });
     expect(readFileSync(out, 'utf8')).toBe('hand-edited');
+  });
+
+  it('--tables and --tenant-column', async () => {
+    const out = join(dir, 'two.yaml');
+    const { code, output } = await run('--database-url', test.url ?? '', '--tables', 'ventas_pedido, ventas_empresa', '--tenant-column', 'empresa_id', '--out', out);
+    expect(output).toBe(`wrote ${out}: 2 models, 4 TODOs to fill in; then: npm run model:check -- ${out} --database-url URL\n`);
+    expect(code).toBe(0);
+    const parsed: unknown = parseYaml(readFileSync(out, 'utf8'));
+    expect(parsed).toMatchObject({
+      models: [
+        { name: 'empresa', tenancy: { column: 'id' } },
+        { name: 'pedido', tenancy: { column: 'empresa_id' }, joins: [{ name: 'empresa', model: 'empresa', foreign_key: 'empresa_id' }] },
+      ],
+    });
+    const bad = await run('--database-url', test.url ?? '', '--tables', 'Ventas_Pedido', '--out', out);
+    expect(bad).toEqual({ code: 1, output: 'model:init: "Ventas_Pedido" is not a lower-case identifier\n' });
   });
 
   it('an unreachable database and a bad URL are one-line errors, and nothing is written', async () => {

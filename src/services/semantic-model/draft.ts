@@ -233,7 +233,10 @@ function planTenancy(tables: IntrospectedTable[], options: DraftOptions): Tenant
     const direct = new Map(tables.filter((t) => t.columns.some((c) => c.name === column)).map((t) => [t.name, column]));
     const targets = tables.flatMap((t) => singleFks(t).filter((fk) => fk.columns[0] === column).map((fk) => fk.targetTable));
     const table = mostCommon(targets);
-    return { ...(table ? { table } : {}), direct, reason: `--tenant-column ${column}` };
+    const reason = direct.size
+      ? `--tenant-column ${column}${table ? ` (it references ${table}, whose key scopes that table)` : ''}`
+      : `--tenant-column ${column}, but no drafted table has that column`;
+    return { ...(table ? { table } : {}), direct, reason };
   }
   // target table → tables referencing it through a tenant-like column, and the best rank seen.
   const votes = new Map<string, { from: Set<string>; rank: number }>();
@@ -405,7 +408,9 @@ export function draftSemanticModel(introspection: Introspection, options: DraftO
       } else {
         tenancy = plan.table
           ? `TODO: tenancy (no foreign key path to the tenant ${plan.table}; declare column: C, via: JOIN, or shared: true if every tenant may see every row)`
-          : 'TODO: tenancy (no tenant-like key such as empresa_id or company_id found; declare column: C, via: JOIN or shared: true, or rerun with --tenant-column)';
+          : options.tenantColumn
+            ? `TODO: tenancy (no column ${options.tenantColumn} and no join to a table with it; declare column: C, via: JOIN or shared: true)`
+            : 'TODO: tenancy (no tenant-like key such as empresa_id or company_id found; declare column: C, via: JOIN or shared: true, or rerun with --tenant-column)';
       }
     }
 
