@@ -25,9 +25,11 @@ CREATE TABLE auth_user (id serial PRIMARY KEY, password varchar(128) NOT NULL, l
   username varchar(150) NOT NULL UNIQUE, first_name varchar(150) NOT NULL, email varchar(254) NOT NULL, date_joined timestamptz NOT NULL);
 CREATE TABLE ventas_empresa (id bigserial PRIMARY KEY, nombre varchar(200) NOT NULL, api_key varchar(64) NOT NULL);
 CREATE TABLE ventas_cliente (id bigserial PRIMARY KEY, nombre varchar(200) NOT NULL, empresa_id bigint NOT NULL REFERENCES ventas_empresa);
+CREATE TYPE prioridad AS ENUM ('baja', 'media', 'alta');
 CREATE TABLE ventas_pedido (id bigserial PRIMARY KEY, estado char(1) NOT NULL, total numeric(12,2) NOT NULL,
   creado timestamptz NOT NULL, actualizado timestamptz NOT NULL, cliente_id bigint NOT NULL REFERENCES ventas_cliente,
-  empresa_id bigint NOT NULL REFERENCES ventas_empresa, vendedor_id integer REFERENCES auth_user);
+  empresa_id bigint NOT NULL REFERENCES ventas_empresa, vendedor_id integer REFERENCES auth_user,
+  prioridad prioridad NOT NULL DEFAULT 'media');
 CREATE TABLE ventas_lineapedido (id bigserial PRIMARY KEY, pedido_id bigint NOT NULL REFERENCES ventas_pedido, cantidad integer NOT NULL,
   precio numeric(12,2) NOT NULL, descuento_pct smallint NOT NULL);
 CREATE TABLE ventas_moneda (id serial PRIMARY KEY, codigo char(3) NOT NULL, nombre text NOT NULL);
@@ -170,6 +172,18 @@ describe.each(['postgres', 'embedded'] as const)('model:init on %s', (kind) => {
     expect(sales.comments).toContainEqual({
       path: ['models', 5, 'dimensions', 2],
       text: 'values read from the data (4 distinct): Django choices labels are not in the database, add them from models.py',
+    });
+    // An enum type's labels are its values, in their declared order, whatever the rows hold.
+    expect(dimension(model(sales, 'pedido'), 'prioridad')).toEqual({
+      name: 'prioridad',
+      column: 'prioridad',
+      type: 'categorical',
+      words: { es: ['prioridad'] },
+      values: [
+        { value: 'baja', words: { es: ['baja', 'bajas'] } },
+        { value: 'media', words: { es: ['media', 'medias'] } },
+        { value: 'alta', words: { es: ['alta', 'altas'] } },
+      ],
     });
     // Names are free text: a dimension without values, even when few.
     expect(dimension(model(sales, 'cliente'), 'nombre')).toEqual({ name: 'nombre', column: 'nombre', type: 'categorical', words: { es: ['nombre'] } });
@@ -349,6 +363,16 @@ describe('draft rules without a database', () => {
       'TODO: tenancy (no tenant-like key such as empresa_id or company_id found; declare column: C, via: JOIN or shared: true, or rerun with --tenant-column)',
     );
     expect(draft.document.models[0]?.primary_key).toBe('TODO: primary key (the table has none; name a unique column)');
+
+    const composite = draftSemanticModel(
+      introspection([
+        table('stock', [['id', 'integer'], ['sku', 'text'], ['site', 'text']], {
+          foreignKeys: [{ columns: ['sku', 'site'], targetSchema: 'public', targetTable: 'item', targetColumns: ['sku', 'site'] }],
+        }),
+      ]),
+    );
+    expect(composite.document.models[0]?.joins).toBeUndefined();
+    expect(composite.comments).toContainEqual({ path: ['models', 0], text: 'composite foreign key (sku, site) to item: no join' });
   });
 
   it('stored values keep their type through the YAML; a name too long for a word is a TODO, not a schema error', async () => {

@@ -372,7 +372,12 @@ export function draftSemanticModel(introspection: Introspection, options: DraftO
       for (const column of fk.columns) keyColumns.add(column);
       const column = fk.columns[0];
       const target = tables.find((t) => t.name === fk.targetTable && t.schema === fk.targetSchema);
-      if (fk.columns.length !== 1 || !column || !exposedNames.has(column)) continue;
+      if (fk.columns.length !== 1) {
+        // A join is one column (schema.ts): a composite key needs a person to decide.
+        notes.push(`composite foreign key (${fk.columns.join(', ')}) to ${fk.targetTable}: no join`);
+        continue;
+      }
+      if (!column || !exposedNames.has(column)) continue;
       if (!target) {
         notes.push(`${column} references ${fk.targetSchema}.${fk.targetTable}, which is not drafted: no join`);
         continue;
