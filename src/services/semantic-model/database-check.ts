@@ -18,7 +18,7 @@ export interface CatalogReader {
 
 type ColumnRow = { table_schema: string; table_name: string; column_name: string; data_type: string; udt_name: string };
 type Column = { type: string; category: Category };
-type Category = 'integer' | 'decimal' | 'text' | 'boolean' | 'date' | 'timestamp' | 'uuid' | 'enum' | 'other';
+export type Category = 'integer' | 'decimal' | 'text' | 'boolean' | 'date' | 'timestamp' | 'uuid' | 'enum' | 'other';
 
 /**
  * Columns of every model's table in one round trip. An unqualified table of a schema-per-tenant
@@ -153,7 +153,7 @@ function checkModel(
   });
 }
 
-function categorize(dataType: string, udtName: string, enums: ReadonlySet<string>): Category {
+export function categorize(dataType: string, udtName: string, enums: ReadonlySet<string>): Category {
   switch (dataType) {
     case 'smallint':
     case 'integer':
