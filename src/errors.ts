@@ -4,7 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConfigError } from './config.js';
 import { DatabaseUnavailableError } from './adapters/db/database.js';
 import { ModelError } from './adapters/llm/model.js';
-import { ForbiddenError, InvalidInputError, ModelNotConfigured, NotFoundError } from './services/errors.js';
+import { ForbiddenError, InvalidInputError, InvalidStoredModelError, ModelNotConfigured, NotFoundError } from './services/errors.js';
 
 /** RFC 9457 problem details, the one error format of the API. */
 export type Problem = {
@@ -109,7 +109,9 @@ export function toProblem(error: unknown): ProblemError {
   if (error instanceof ModelNotConfigured) return new ProblemError(503, 'model-not-configured', `${error.message}; database questions still work`);
   if (error instanceof ModelError) return modelProblem(error);
   // A deployment mistake found while serving (e.g. a missing Worker binding): the log has the details.
-  if (error instanceof ConfigError) return new ProblemError(500, 'internal', 'the service is misconfigured; see its log');
+  if (error instanceof ConfigError || error instanceof InvalidStoredModelError) {
+    return new ProblemError(500, 'internal', 'the service is misconfigured; see its log');
+  }
   if (error instanceof HTTPException && error.status < 500) return frameworkProblem(error.status);
   return internalProblem();
 }

@@ -28,3 +28,8 @@ export class InvalidInputError extends Error {
 export class ModelNotConfigured extends Error {
   override name = 'ModelNotConfigured';
 }
+
+/** A project's stored semantic model cannot be read by this version of the service (a deployment mistake). */
+export class InvalidStoredModelError extends Error {
+  override name = 'InvalidStoredModelError';
+}

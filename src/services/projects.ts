@@ -2,7 +2,9 @@ import { LRUCache } from 'lru-cache';
 import type { QueryName } from './chat/catalogue-types.js';
 import { QUERY_NAMES } from './chat/catalogue-types.js';
 import type { Database } from '../adapters/db/database.js';
-import { ForbiddenError, NotFoundError } from './errors.js';
+import { ForbiddenError, InvalidStoredModelError, NotFoundError } from './errors.js';
+import { checkSemanticModel } from './semantic-model/check.js';
+import { semanticModelSchema, type SemanticModel } from './semantic-model/schema.js';
 
 /** A row of the project registry: a tenant, its model prompt and who may use it. */
 export type Project = {
@@ -15,6 +17,8 @@ export type Project = {
   enabledQueries: readonly QueryName[];
   /** Opt-in: the model may write one guarded SELECT over this project's rows. */
   guardedSql: boolean;
+  /** What the project's own data means, when it has a semantic model; null: the demo catalogue. */
+  semantic: { model: SemanticModel; version: string; tenant: string } | null;
 };
 
 /** How a lookup was served, for the request's log line. */
@@ -28,6 +32,9 @@ type ProjectRow = {
   allowed_user_ids: string[];
   enabled_queries: string[] | null;
   guarded_sql: boolean;
+  semantic_model: unknown;
+  model_version: string | null;
+  tenant: string | null;
 };
 
 /** Projects kept at once; the registry of a deployment is usually far smaller. */
@@ -99,7 +106,8 @@ function mayUse(project: Project, userId: string): boolean {
 
 async function loadProject(db: Database, slug: string): Promise<Project | null> {
   const [row] = await db.query<ProjectRow>(
-    `SELECT slug, display_name, system_prompt, open_to_all, allowed_user_ids, enabled_queries, guarded_sql
+    `SELECT slug, display_name, system_prompt, open_to_all, allowed_user_ids, enabled_queries, guarded_sql,
+            semantic_model, md5(semantic_model::text) AS model_version, tenant
      FROM projects WHERE slug = $1`,
     [slug],
   );
@@ -113,5 +121,19 @@ async function loadProject(db: Database, slug: string): Promise<Project | null> 
     // NULL means every query; names this version does not know are ignored.
     enabledQueries: row.enabled_queries === null ? QUERY_NAMES : QUERY_NAMES.filter((name) => row.enabled_queries?.includes(name)),
     guardedSql: row.guarded_sql,
+    semantic: semanticOf(row),
   };
+}
+
+/**
+ * The stored model, checked again on load: one written by another version of the service that
+ * this one cannot read gives the project no database answers rather than wrong ones.
+ */
+function semanticOf(row: ProjectRow): Project['semantic'] {
+  if (row.semantic_model === null || row.semantic_model === undefined) return null;
+  const parsed = semanticModelSchema.safeParse(row.semantic_model);
+  if (!parsed.success || checkSemanticModel(parsed.data).length > 0) {
+    throw new InvalidStoredModelError(`the semantic model stored for project "${row.slug}" is not valid for this version; run npm run project:add again`);
+  }
+  return { model: parsed.data, version: row.model_version ?? '', tenant: row.tenant ?? row.slug };
 }

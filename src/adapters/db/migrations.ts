@@ -208,6 +208,19 @@ CREATE UNIQUE INDEX messages_write_key_idx ON messages (write_key);
 COMMENT ON COLUMN messages.write_key IS 'chosen by the writer: a retried insert of the same message is a no-op';
 `,
   },
+  {
+    /**
+     * A project's data, declared: its semantic model (validated before it is stored, so a bad
+     * model never replaces the last good one) and the tenant value its tenancy filters on.
+     */
+    id: '0007_project_semantic_models',
+    sql: `
+ALTER TABLE projects ADD COLUMN semantic_model jsonb;
+ALTER TABLE projects ADD COLUMN tenant text;
+COMMENT ON COLUMN projects.semantic_model IS 'the project''s semantic model (npm run project:add), validated; NULL: the demo catalogue';
+COMMENT ON COLUMN projects.tenant IS 'the value the model''s tenancy filters on; NULL: the project''s slug';
+`,
+  },
 ];
 
 const LOCK_KEY = 727_274_001; // arbitrary, constant: serialises concurrent migrators
