@@ -14,12 +14,28 @@ import type { Project } from '../projects.js';
 import { catalogueTools, parseToolCall, toolParameters } from './tools.js';
 import { LRUCache } from 'lru-cache';
 import { ModelNotConfigured } from '../errors.js';
+import { runSemanticQuery } from '../semantic-model/run.js';
+import type { SemanticQuery } from '../semantic-model/schema.js';
+import {
+  compileSemantic,
+  isAnswerable,
+  isSemanticCall,
+  parseSemanticToolCall,
+  readStoredCall,
+  semanticShape,
+  type CompiledSemantic,
+  type SemanticCall,
+  type SemanticShape,
+  type StoredCall,
+} from './semantic.js';
 
 /** Where the time went, for the request's log line. */
 export type AnswerMetrics = { dbMs?: number; modelMs?: number; modelTokens?: number };
 
 export type Answer = (
   | { fuente: 'database'; respuesta: string; consulta: QueryName; datos: Record<string, unknown>; call: QueryCall }
+  /** From the project's semantic model: `consulta` is the query's shape, `call` is stored for follow-ups. */
+  | { fuente: 'database'; respuesta: string; consulta: SemanticShape; datos: Record<string, unknown>; call: SemanticCall }
   /** Model-written SQL that passed the guard: `sql` is the statement that ran. */
   | { fuente: 'database'; respuesta: string; consulta: typeof RUN_SQL; datos: Record<string, unknown>; sql: string }
   | { fuente: 'openai'; respuesta: string }
@@ -32,8 +48,11 @@ export type Question = {
   project: Project;
   /** Earlier turns of the conversation, oldest first. */
   history?: ChatMessage[];
-  /** The catalogue query that answered the previous turn, for follow-ups. */
-  previousCall?: QueryCall | null;
+  /**
+   * The query that answered the previous turn, for follow-ups, as stored (a catalogue call or a
+   * semantic one, see semantic.ts); read with readStoredCall, so an unreadable row is no call.
+   */
+  previousCall?: unknown;
   signal?: AbortSignal | undefined;
   /** Receives the model's text as it streams. */
   onDelta?: ((text: string) => void) | undefined;
@@ -54,6 +73,8 @@ export type AnswererDeps = {
 
 /** Catalogue answers kept at once when the result cache is on. */
 const RESULT_CACHE_MAX = 1_000;
+/** Compiled semantic models (matcher + tool) kept at once: one per (project, model version) in use. */
+const SEMANTIC_CACHE_MAX = 100;
 
 /**
  * What answering keeps between requests: the compiled matchers (one per distinct set of
@@ -62,7 +83,20 @@ const RESULT_CACHE_MAX = 1_000;
  */
 export function createAnswerCaches({ resultCacheTtlMs }: { resultCacheTtlMs: number }) {
   const matchers = new Map<string, Matcher>();
+  // Keyed by project slug and model version (md5 of the stored model): a new model is compiled
+  // on its first question, the old entry ages out; two projects sharing a model still get their
+  // own entry, which is cheap and keeps the key obviously right.
+  const semantic = new LRUCache<string, CompiledSemantic>({ max: SEMANTIC_CACHE_MAX });
   return {
+    semanticFor(project: { slug: string; semantic: NonNullable<Project['semantic']> }): CompiledSemantic {
+      const key = JSON.stringify([project.slug, project.semantic.version]);
+      let compiled = semantic.get(key);
+      if (!compiled) {
+        compiled = compileSemantic(project.semantic.model);
+        semantic.set(key, compiled);
+      }
+      return compiled;
+    },
     matcherFor(enabled: readonly QueryName[]): Matcher {
       const key = enabled.join(',');
       let matcher = matchers.get(key);
@@ -105,7 +139,7 @@ const CANNOT_ANSWER: Record<Language, string> = {
  * 3. otherwise the model's own answer, with the project's prompt and the conversation.
  */
 export function createAnswerer(deps: AnswererDeps) {
-  const { matcherFor, results } = deps.caches;
+  const { matcherFor, results, semanticFor } = deps.caches;
   const runQuery = async (project: string, call: QueryCall, language: Language): Promise<QueryResult> => {
     const run = () => runCatalogueQuery(call, { db: deps.db, project, now: deps.now(), timeZone: deps.timeZone }, language);
     return results ? (await results.fetch(JSON.stringify([project, call, language]), { context: run }))! : run();
@@ -122,9 +156,41 @@ export function createAnswerer(deps: AnswererDeps) {
     if (enabled.length === 0) return null;
     const match = matcherFor(enabled).match(question.text);
     if (match) return match.call;
-    const previous = question.previousCall;
-    if (!previous || !enabled.includes(previous.name)) return null;
+    const previous = readStoredCall(question.previousCall);
+    if (!previous || isSemanticCall(previous) || !enabled.includes(previous.name)) return null;
     return resolveFollowUp(question.text, previous);
+  }
+
+  /** Step 1 for a project with a semantic model: its matcher, or a follow-up of the previous semantic turn. */
+  function deterministicSemantic(question: Question, semantic: SemanticProject, compiled: CompiledSemantic): SemanticQuery | null {
+    const match = compiled.matcher.match(question.text);
+    if (match) return match.query;
+    const stored = readStoredCall(question.previousCall);
+    if (!stored || !isSemanticCall(stored)) return null;
+    // A turn answered under an older version of the model may name what no longer exists.
+    if (!isAnswerable(semantic.model, stored.query)) return null;
+    const refined = compiled.matcher.followUp(question.text, stored.query);
+    return refined && isAnswerable(semantic.model, refined) ? refined : null;
+  }
+
+  /** Runs a checked semantic query for the project's tenant (the server's value, never the question's). */
+  async function fromSemantic(semantic: SemanticProject, query: SemanticQuery, language: Language, metrics: AnswerMetrics): Promise<Answer> {
+    const started = performance.now();
+    const result = await runSemanticQuery(
+      deps.db,
+      semantic.model,
+      query,
+      { tenant: semantic.tenant, now: deps.now(), timeZone: deps.timeZone },
+      language,
+    );
+    return {
+      fuente: 'database',
+      consulta: semanticShape(query),
+      call: { kind: 'semantic', query },
+      respuesta: result.respuesta,
+      datos: result.datos as Record<string, unknown>,
+      metrics: { ...metrics, dbMs: elapsed(started) },
+    };
   }
 
   /**
@@ -169,9 +235,16 @@ export function createAnswerer(deps: AnswererDeps) {
     const { project } = question;
     const enabled = project.enabledQueries;
     const language = detectLanguage(question.text);
+    const semantic = project.semantic;
+    const compiled = semantic ? semanticFor({ slug: project.slug, semantic }) : null;
 
-    const call = deterministicCall(question, enabled);
-    if (call) return fromDatabase(project.slug, call, language, {});
+    if (semantic && compiled) {
+      const query = deterministicSemantic(question, semantic, compiled);
+      if (query) return fromSemantic(semantic, query, language, {});
+    } else {
+      const call = deterministicCall(question, enabled);
+      if (call) return fromDatabase(project.slug, call, language, {});
+    }
 
     const retrievalStarted = performance.now();
     const passages = deps.knowledge ? await findPassages(deps.knowledge, project.slug, question.text, question.signal) : [];
@@ -185,8 +258,12 @@ export function createAnswerer(deps: AnswererDeps) {
       ...(question.history ?? []),
       { role: 'user', content: question.text },
     ];
-    const sqlEngine = project.guardedSql && deps.guardedSql && !guardedSqlUnsupported(deps.db) ? deps.guardedSql : undefined;
-    const allTools = [...catalogueTools(enabled), ...(sqlEngine ? [runSqlTool(sqlEngine.rowLimit)] : [])];
+    // Guarded SQL stays off for projects with a semantic model: its allow-list and row-level
+    // security policy are still the demo catalogue's tables, not the model's.
+    const sqlEngine = !semantic && project.guardedSql && deps.guardedSql && !guardedSqlUnsupported(deps.db) ? deps.guardedSql : undefined;
+    const allTools = compiled
+      ? [compiled.tool.spec]
+      : [...catalogueTools(enabled), ...(sqlEngine ? [runSqlTool(sqlEngine.rowLimit)] : [])];
     const tools = allTools.length > 0 ? allTools : undefined;
     const metrics: Required<Pick<AnswerMetrics, 'modelMs' | 'modelTokens'>> = { modelMs: 0, modelTokens: 0 };
 
@@ -205,8 +282,10 @@ export function createAnswerer(deps: AnswererDeps) {
       if (sqlEngine && toolCall.name === RUN_SQL) {
         return answerWithGuardedSql(question, messages, reply.text, toolCall, sqlEngine, language, metrics);
       }
-      const parsed = parseToolCall(toolCall, enabled);
-      if (parsed.ok) return fromDatabase(project.slug, parsed.call, language, metrics);
+      const parsed = semantic && compiled ? parseSemanticToolCall(toolCall, semantic.model, compiled.tool) : parseToolCall(toolCall, enabled);
+      if (parsed.ok) {
+        return 'query' in parsed ? fromSemantic(semantic!, parsed.query, language, metrics) : fromDatabase(project.slug, parsed.call, language, metrics);
+      }
       // Tell the model what was wrong and let it try once more; nothing unvalidated runs.
       messages.push(
         { role: 'assistant', content: reply.text, toolCalls: [toolCall] },
@@ -216,6 +295,8 @@ export function createAnswerer(deps: AnswererDeps) {
     return { fuente: 'openai', respuesta: CANNOT_ANSWER[language], metrics };
   };
 }
+
+type SemanticProject = NonNullable<Project['semantic']>;
 
 export const RUN_SQL = 'run_sql';
 const runSqlArguments = z.object({ sql: z.string().min(1).max(MAX_SQL_LENGTH) });
