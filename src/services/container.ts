@@ -9,6 +9,7 @@ import type { SqlParser } from './guarded-sql/parser.js';
 import { createChatService } from './chat/ask.js';
 import { createDocumentService } from './documents.js';
 import { createProjectCache, createProjectDirectory } from './projects.js';
+import { createProjectListing } from './project-listing.js';
 
 export type ContainerDeps = {
   config: Config;
@@ -49,6 +50,7 @@ export function createServiceContainer(deps: ContainerDeps) {
     return {
       db,
       projects,
+      projectListing: createProjectListing(projects),
       conversations,
       chat: createChatService({ projects, conversations, answer, describeFailure: deps.describeFailure }),
       documents: createDocumentService({

@@ -42,7 +42,13 @@ export const ChatResponseSchema = z
       .record(z.string(), z.unknown())
       .optional()
       .openapi({ description: 'Structured result of the database query, e.g. {"count": 8333} or {"rows": [...]}.' }),
-    consulta: z.string().optional().openapi({ description: 'Name of the catalogue query that produced the answer.' }),
+    consulta: z.string().optional().openapi({
+      description:
+        'What produced a "database" answer. A project without a semantic model: the catalogue query\'s name ' +
+        '(count_orders, total_amount, orders_by_status, latest_orders, top_customers) or "run_sql". A project with ' +
+        'a semantic model: the query\'s shape — "aggregate" (one number), "breakdown" (per value of a dimension), ' +
+        '"top" (first N values by the measure), "series" (per time bucket), "latest" (newest rows).',
+    }),
     citas: z
       .array(
         z.object({

@@ -7,6 +7,14 @@ export const ProjectListSchema = z
     z.object({
       proyecto: z.string().openapi({ example: 'dashboard_miempresa' }),
       nombre: z.string().openapi({ example: 'Dashboard MiEmpresa' }),
+      sugerencias: z
+        .array(z.string())
+        .optional()
+        .openapi({
+          description:
+            "A few questions the project answers from its data: its semantic model's examples (in `idioma` when given); absent for a project without a model or examples.",
+          example: ['¿Cuántos pedidos pendientes hay?', 'Top 5 clientes por importe este mes'],
+        }),
     }),
   )
   .openapi('ProjectList');
@@ -18,6 +26,11 @@ export const listProjectsRoute = createRoute({
   summary: 'The projects you may use',
   security: [{ Bearer: [] }],
   middleware: [requireUser] as const,
+  request: {
+    query: z.object({
+      idioma: z.enum(['es', 'en']).optional().openapi({ description: 'Only suggested questions in this language (es or en).' }),
+    }),
+  },
   responses: {
     200: { description: 'The projects open to everyone or to you, by name', content: { 'application/json': { schema: ProjectListSchema } } },
     ...protectedRouteProblems,
