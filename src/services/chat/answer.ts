@@ -162,15 +162,21 @@ export function createAnswerer(deps: AnswererDeps) {
   }
 
   /** Step 1 for a project with a semantic model: its matcher, or a follow-up of the previous semantic turn. */
-  function deterministicSemantic(question: Question, semantic: SemanticProject, compiled: CompiledSemantic): SemanticQuery | null {
+  function deterministicSemantic(
+    question: Question,
+    semantic: SemanticProject,
+    compiled: CompiledSemantic,
+    language: Language,
+  ): { query: SemanticQuery; language: Language } | null {
+    // The model's matcher knows the model's words, so its reading of the language wins ("draft invoices").
     const match = compiled.matcher.match(question.text);
-    if (match) return match.query;
+    if (match) return match;
     const stored = readStoredCall(question.previousCall);
     if (!stored || !isSemanticCall(stored)) return null;
     // A turn answered under an older version of the model may name what no longer exists.
     if (!isAnswerable(semantic.model, stored.query)) return null;
     const refined = compiled.matcher.followUp(question.text, stored.query);
-    return refined && isAnswerable(semantic.model, refined) ? refined : null;
+    return refined && isAnswerable(semantic.model, refined) ? { query: refined, language } : null;
   }
 
   /** Runs a checked semantic query for the project's tenant (the server's value, never the question's). */
@@ -239,8 +245,8 @@ export function createAnswerer(deps: AnswererDeps) {
     const compiled = semantic ? semanticFor({ slug: project.slug, semantic }) : null;
 
     if (semantic && compiled) {
-      const query = deterministicSemantic(question, semantic, compiled);
-      if (query) return fromSemantic(semantic, query, language, {});
+      const found = deterministicSemantic(question, semantic, compiled, language);
+      if (found) return fromSemantic(semantic, found.query, found.language, {});
     } else {
       const call = deterministicCall(question, enabled);
       if (call) return fromDatabase(project.slug, call, language, {});
