@@ -379,6 +379,25 @@ describe.each(['postgres', 'embedded'] as const)('semantic chat on the %s Postgr
     expect((await chat('¿y por cliente?', 'ventas_norte', first.conversacion_id)).consulta).toBe('breakdown');
   });
 
+  it('semantic answers share the result cache, keyed per project and tenant', async () => {
+    const cached = buildApp(db, { APP_TIMEZONE: TZ, RESULT_CACHE_TTL_MS: '60000' }, { now: () => NOW, model: null });
+    const count = async (proyecto: string) => {
+      const response = await ask(cached, { mensaje: 'how many customers', usuario_id: '1', proyecto }, { token: token() });
+      return ((await response.json()) as ChatJson).datos;
+    };
+    const before = await count('ventas_norte');
+    const other = await count('ventas_este');
+    await db.query("INSERT INTO ventas_cliente (id, nombre, empresa_id) VALUES (99999, 'Norte cache', 1)");
+    try {
+      expect(await count('ventas_norte')).toEqual(before);
+      expect(await count('ventas_este')).toEqual(other);
+      // Without the cache the new row is counted: the cached answer really was a cached one.
+      expect((await chat('how many customers', 'ventas_norte')).datos).toEqual({ count: (before as { count: number }).count + 1 });
+    } finally {
+      await db.query("DELETE FROM ventas_cliente WHERE id = 99999");
+    }
+  });
+
   it('lists the projects with their models\' example questions as suggestions', async () => {
     const list = async (query = '') => {
       const response = await app.request(`/api/v1/proyectos${query}`, { headers: { Authorization: `Bearer ${token()}` } });

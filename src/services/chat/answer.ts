@@ -180,21 +180,27 @@ export function createAnswerer(deps: AnswererDeps) {
   }
 
   /** Runs a checked semantic query for the project's tenant (the server's value, never the question's). */
-  async function fromSemantic(semantic: SemanticProject, query: SemanticQuery, language: Language, metrics: AnswerMetrics): Promise<Answer> {
+  async function fromSemantic(slug: string, semantic: SemanticProject, query: SemanticQuery, language: Language, metrics: AnswerMetrics): Promise<Answer> {
     const started = performance.now();
-    const result = await runSemanticQuery(
-      deps.db,
-      semantic.model,
-      query,
-      { tenant: semantic.tenant, now: deps.now(), timeZone: deps.timeZone },
-      language,
-    );
+    const run = async (): Promise<QueryResult> => {
+      const { datos, respuesta } = await runSemanticQuery(
+        deps.db,
+        semantic.model,
+        query,
+        { tenant: semantic.tenant, now: deps.now(), timeZone: deps.timeZone },
+        language,
+      );
+      return { datos: { ...datos }, respuesta };
+    };
+    // The same result cache as catalogue answers; the key holds the model version and the tenant.
+    const key = JSON.stringify(['semantic', slug, semantic.version, semantic.tenant, query, language]);
+    const result = results ? (await results.fetch(key, { context: run }))! : await run();
     return {
       fuente: 'database',
       consulta: semanticShape(query),
       call: { kind: 'semantic', query },
       respuesta: result.respuesta,
-      datos: result.datos as Record<string, unknown>,
+      datos: result.datos,
       metrics: { ...metrics, dbMs: elapsed(started) },
     };
   }
@@ -246,7 +252,7 @@ export function createAnswerer(deps: AnswererDeps) {
 
     if (semantic && compiled) {
       const found = deterministicSemantic(question, semantic, compiled, language);
-      if (found) return fromSemantic(semantic, found.query, found.language, {});
+      if (found) return fromSemantic(project.slug, semantic, found.query, found.language, {});
     } else {
       const call = deterministicCall(question, enabled);
       if (call) return fromDatabase(project.slug, call, language, {});
@@ -288,10 +294,15 @@ export function createAnswerer(deps: AnswererDeps) {
       if (sqlEngine && toolCall.name === RUN_SQL) {
         return answerWithGuardedSql(question, messages, reply.text, toolCall, sqlEngine, language, metrics);
       }
-      const parsed = semantic && compiled ? parseSemanticToolCall(toolCall, semantic.model, compiled.tool) : parseToolCall(toolCall, enabled);
-      if (parsed.ok) {
-        return 'query' in parsed ? fromSemantic(semantic!, parsed.query, language, metrics) : fromDatabase(project.slug, parsed.call, language, metrics);
+      let parsed: { ok: true; run: () => Promise<Answer> } | { ok: false; error: string };
+      if (semantic && compiled) {
+        const checked = parseSemanticToolCall(toolCall, semantic.model, compiled.tool);
+        parsed = checked.ok ? { ok: true, run: () => fromSemantic(project.slug, semantic, checked.query, language, metrics) } : checked;
+      } else {
+        const checked = parseToolCall(toolCall, enabled);
+        parsed = checked.ok ? { ok: true, run: () => fromDatabase(project.slug, checked.call, language, metrics) } : checked;
       }
+      if (parsed.ok) return parsed.run();
       // Tell the model what was wrong and let it try once more; nothing unvalidated runs.
       messages.push(
         { role: 'assistant', content: reply.text, toolCalls: [toolCall] },
