@@ -413,6 +413,15 @@ describe.each(['postgres', 'embedded'] as const)('semantic chat on the %s Postgr
     expect(english.find((p) => p.proyecto === 'crm_alfa')?.sugerencias).toContain('Latest invoices');
     expect(english.find((p) => p.proyecto === 'crm_alfa')?.sugerencias).not.toContain('Cuentas de México');
     expect((await app.request('/api/v1/proyectos?idioma=fr', { headers: { Authorization: `Bearer ${token()}` } })).status).toBe(400);
+
+    const doc = (await (await app.request('/api/v1/openapi.json')).json()) as {
+      paths: Record<string, { get?: { parameters?: { name: string }[] } }>;
+      components: { schemas: Record<string, { items?: { properties?: Record<string, unknown>; required?: string[] } }> };
+    };
+    expect(doc.paths['/api/v1/proyectos']?.get?.parameters?.map((p) => p.name)).toEqual(['idioma']);
+    const item = doc.components.schemas.ProjectList?.items;
+    expect(Object.keys(item?.properties ?? {})).toContain('sugerencias');
+    expect(item?.required).not.toContain('sugerencias');
   });
 });
 
