@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/adapters/db/database.js';
-import { semanticShape } from '../src/services/chat/semantic.js';
+import { parseSemanticToolCall, QUERY_DATA, semanticShape, semanticTool } from '../src/services/chat/semantic.js';
+import { compileQuery } from '../src/services/semantic-model/compile.js';
 import { runSemanticQuery } from '../src/services/semantic-model/run.js';
 import type { Language, SemanticModel, SemanticQuery } from '../src/services/semantic-model/schema.js';
 import { ask, buildApp } from './support/app.js';
 import { createSeededDatabase, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';
-import { loadModel } from './support/semantic-queries.js';
+import { enumerateQueries, loadModel } from './support/semantic-queries.js';
 import { accessClaims, signToken } from './support/tokens.js';
 
 /**
@@ -504,5 +505,22 @@ describe('semantic chat: the model gets one typed tool and the server validates 
     const answer = await chat('cuantos pedidos pendientes hay');
     expect(answer).toMatchObject({ fuente: 'database', datos: { count: await pending() } });
     expect(model.requests.length).toBe(before);
+  });
+});
+
+describe('the query_data tool and consulta shapes cover every query of a model', () => {
+  it.each([
+    ['ventas', VENTAS],
+    ['crm', CRM],
+    ['demo', loadModel('models/demo.yaml')],
+  ] as const)('%s', (_name, model) => {
+    const tool = semanticTool(model);
+    const queries = enumerateQueries(model);
+    expect(queries.length).toBeGreaterThan(50);
+    for (const query of queries) {
+      // Every query the checker accepts is expressible through the tool, and consulta names the compiler's shape.
+      expect(parseSemanticToolCall({ id: 'c', name: QUERY_DATA, arguments: JSON.stringify(query) }, model, tool), JSON.stringify(query)).toEqual({ ok: true, query });
+      expect(semanticShape(query)).toBe(compileQuery(model, query, { tenant: 1, now: NOW, timeZone: TZ }).shape);
+    }
   });
 });

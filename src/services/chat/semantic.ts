@@ -23,7 +23,7 @@ import {
   type SemanticQuery,
   type StoredValue,
 } from '../semantic-model/schema.js';
-import { catalogueParamSchemas, QUERY_NAMES, type QueryCall, type QueryName } from './catalogue-types.js';
+import { catalogueParamSchemas, QUERY_NAMES, type QueryCall } from './catalogue-types.js';
 import { toolParameters } from './tools.js';
 
 /**
@@ -71,7 +71,6 @@ export function readStoredCall(stored: unknown): StoredCall | null {
 }
 
 export const isSemanticCall = (call: StoredCall): call is SemanticCall => 'kind' in call && call.kind === 'semantic';
-export const isCatalogueName = (name: string, enabled: readonly QueryName[]) => (enabled as readonly string[]).includes(name);
 
 // ---------------------------------------------------------------------------------------------
 // The model's one tool
@@ -84,16 +83,15 @@ function oneOf<T extends string>(values: readonly T[], fallback: T): z.ZodEnum<{
   return z.enum((values.length > 0 ? [...new Set(values)] : [fallback]) as [T, ...T[]]);
 }
 
-type DimensionRef = { ref: string; dimension: Dimension; owner: ModelDef };
+type DimensionRef = { ref: string; dimension: Dimension };
 
 /** Every dimension a query of `model` may name: its own, and those of models it joins (`join.dimension`). */
 function dimensionRefs(project: SemanticModel, model: ModelDef): DimensionRef[] {
   return [
-    ...model.dimensions.map((dimension) => ({ ref: dimension.name, dimension, owner: model })),
-    ...model.joins.flatMap((join) => {
-      const target = project.models.find((m) => m.name === join.model);
-      return (target?.dimensions ?? []).map((dimension) => ({ ref: `${join.name}.${dimension.name}`, dimension, owner: target! }));
-    }),
+    ...model.dimensions.map((dimension) => ({ ref: dimension.name, dimension })),
+    ...model.joins.flatMap((join) =>
+      (project.models.find((m) => m.name === join.model)?.dimensions ?? []).map((dimension) => ({ ref: `${join.name}.${dimension.name}`, dimension })),
+    ),
   ];
 }
 
