@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { QueryName } from './chat/catalogue-types.js';
 import { QUERY_NAMES } from './chat/catalogue-types.js';
 import type { Database } from '../adapters/db/database.js';
-import { ForbiddenError, InvalidStoredModelError, NotFoundError } from './errors.js';
+import { ForbiddenError, InvalidInputError, InvalidStoredModelError, NotFoundError } from './errors.js';
 import { checkSemanticModel } from './semantic-model/check.js';
 import { semanticModelSchema, type SemanticModel } from './semantic-model/schema.js';
 
@@ -136,4 +136,62 @@ function semanticOf(row: ProjectRow): Project['semantic'] {
     throw new InvalidStoredModelError(`the semantic model stored for project "${row.slug}" is not valid for this version; run npm run project:add again`);
   }
   return { model: parsed.data, version: row.model_version ?? '', tenant: row.tenant ?? row.slug };
+}
+
+/** What `npm run project:add` writes; an omitted field keeps the stored value (a new project gets the default). */
+export type ProjectRegistration = {
+  slug: string;
+  /** The validated model (only a model that passed every layer is ever stored). */
+  model: SemanticModel;
+  displayName?: string;
+  /** null: the project's slug. */
+  tenant?: string;
+  access?: { openToAll: true } | { openToAll: false; userIds: readonly string[] };
+  /** Only for a new project: its prompt. An existing project keeps its own. */
+  systemPrompt: string;
+};
+
+export type RegisteredProject = {
+  created: boolean;
+  displayName: string;
+  tenant: string | null;
+  openToAll: boolean;
+  allowedUserIds: string[];
+};
+
+/**
+ * Registers a project or replaces its model, in one statement so that a concurrent reader sees
+ * either the old row or the new one. A new project must say who may use it: the table's default
+ * (open to all) would silently expose a new tenant's data to every user.
+ */
+export async function registerProject(db: Database, input: ProjectRegistration): Promise<RegisteredProject> {
+  const openToAll = input.access ? input.access.openToAll : null;
+  const userIds = input.access ? (input.access.openToAll ? [] : [...input.access.userIds]) : null;
+  const [row] = await db.query<{
+    created: boolean;
+    display_name: string;
+    tenant: string | null;
+    open_to_all: boolean;
+    allowed_user_ids: string[];
+  }>(
+    `INSERT INTO projects AS p (slug, display_name, system_prompt, open_to_all, allowed_user_ids, semantic_model, tenant)
+     SELECT $1, COALESCE($2, $1), $3, COALESCE($4, false), COALESCE($5::text[], '{}'), $6::jsonb, $7
+     WHERE $4::boolean IS NOT NULL OR EXISTS (SELECT 1 FROM projects WHERE slug = $1)
+     ON CONFLICT (slug) DO UPDATE SET
+       display_name = COALESCE($2, p.display_name),
+       open_to_all = COALESCE($4, p.open_to_all),
+       allowed_user_ids = COALESCE($5::text[], p.allowed_user_ids),
+       semantic_model = EXCLUDED.semantic_model,
+       tenant = COALESCE($7, p.tenant)
+     RETURNING (xmax = 0) AS created, display_name, tenant, open_to_all, allowed_user_ids`,
+    [input.slug, input.displayName ?? null, input.systemPrompt, openToAll, userIds, JSON.stringify(input.model), input.tenant ?? null],
+  );
+  if (!row) throw new InvalidInputError(`project "${input.slug}" is new: say who may use it with --open-to-all or --users 1,2,3`);
+  return {
+    created: row.created,
+    displayName: row.display_name,
+    tenant: row.tenant,
+    openToAll: row.open_to_all,
+    allowedUserIds: row.allowed_user_ids,
+  };
 }

@@ -13,7 +13,7 @@ type DemoProject = {
   orders: number;
 };
 
-const BUSINESS_PROMPT =
+export const BUSINESS_PROMPT =
   'Eres el asistente de datos de {name}. Respondes en el idioma de la pregunta, con brevedad y precisión. ' +
   'Si la pregunta requiere cifras que no tienes, dilo y sugiere cómo preguntarlas (por ejemplo: "¿Cuántas órdenes pendientes hay?").';
 
