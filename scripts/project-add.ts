@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { requireDatabaseUrl } from './cli.js';
+import { databaseTables, requireDatabaseUrl } from './cli.js';
 import { ConfigError } from '../src/config.js';
 import { DatabaseUnavailableError, type Database } from '../src/adapters/db/database.js';
 import { pendingMigrations } from '../src/adapters/db/migrations.js';
@@ -135,9 +135,10 @@ function describe(slug: string, models: number, project: RegisteredProject): str
 async function main(): Promise<number> {
   const opts = options(process.argv.slice(2));
   const text = readModel(opts.file);
+  const tables = databaseTables();
   const db = createNodePostgresDatabase({ connectionString: requireDatabaseUrl(), max: 1, connectTimeoutMs: 10_000, statementTimeoutMs: 30_000 });
   try {
-    const pending = await pendingMigrations(db);
+    const pending = await pendingMigrations(db, tables);
     if (pending.length > 0) {
       throw new UsageError(`the database is not migrated (${pending.length} pending, from ${pending[0]}): run npm run db:migrate first`);
     }
@@ -147,7 +148,7 @@ async function main(): Promise<number> {
       console.log(`project ${opts.slug} not changed: its model has errors (the stored model, if any, stays)`);
       return 1;
     }
-    const registered = await registerProject(db, {
+    const registered = await registerProject(db, tables, {
       slug: opts.slug,
       model: validation.model,
       systemPrompt: BUSINESS_PROMPT.replace('{name}', opts.name ?? opts.slug),

@@ -46,7 +46,7 @@ function variant(name: string, edit: (text: string) => string): string {
 type Stored = { display_name: string; open_to_all: boolean; allowed_user_ids: string[]; tenant: string | null; version: string | null };
 async function stored(slug: string): Promise<Stored | undefined> {
   const [row] = await test.db.query<Stored>(
-    'SELECT display_name, open_to_all, allowed_user_ids, tenant, md5(semantic_model::text) AS version FROM projects WHERE slug = $1',
+    'SELECT display_name, open_to_all, allowed_user_ids, tenant, md5(semantic_model::text) AS version FROM chat_api.projects WHERE slug = $1',
     [slug],
   );
   return row;

@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { QueryName } from './chat/catalogue-types.js';
 import { QUERY_NAMES } from './chat/catalogue-types.js';
 import type { Database } from '../adapters/db/database.js';
+import type { ServiceTables } from '../adapters/db/tables.js';
 import { ForbiddenError, InvalidInputError, InvalidStoredModelError, NotFoundError } from './errors.js';
 import { checkSemanticModel } from './semantic-model/check.js';
 import { semanticModelSchema, type SemanticModel } from './semantic-model/schema.js';
@@ -47,7 +48,7 @@ const PROJECT_CACHE_MAX = 1_000;
  * time, so cycling random names cannot evict the hot projects (the rate limits bound them).
  * Concurrent misses for one project share one lookup.
  */
-export function createProjectCache(ttlMs: number, clock?: { now: () => number }) {
+export function createProjectCache(ttlMs: number, tables: ServiceTables, clock?: { now: () => number }) {
   if (ttlMs <= 0) return null;
   return new LRUCache<string, Project, Database>({
     max: PROJECT_CACHE_MAX,
@@ -55,16 +56,16 @@ export function createProjectCache(ttlMs: number, clock?: { now: () => number })
     // A given clock is read on every check (lru-cache otherwise reuses a reading for 1 ms).
     ...(clock ? { perf: clock, ttlResolution: 0 } : {}),
     // undefined (an unknown project) is not cached.
-    fetchMethod: async (slug, _stale, { context }) => (await loadProject(context, slug)) ?? undefined,
+    fetchMethod: async (slug, _stale, { context }) => (await loadProject(context, tables, slug)) ?? undefined,
   });
 }
 export type ProjectCache = ReturnType<typeof createProjectCache>;
 
 /** The registry as one request sees it, over that request's database. */
-export function createProjectDirectory(db: Database, cache: ProjectCache) {
+export function createProjectDirectory(db: Database, cache: ProjectCache, tables: ServiceTables) {
   async function lookup(slug: string): Promise<ProjectLookup | null> {
     if (!cache) {
-      const project = await loadProject(db, slug);
+      const project = await loadProject(db, tables, slug);
       return project && { project, cache: 'off' };
     }
     const status: LRUCache.Status<string, Project, Database> = {};
@@ -91,7 +92,7 @@ export function createProjectDirectory(db: Database, cache: ProjectCache) {
     /** The projects open to everyone or to `userId`, by name. */
     async listFor(userId: string): Promise<{ slug: string; displayName: string }[]> {
       const rows = await db.query<{ slug: string; display_name: string }>(
-        'SELECT slug, display_name FROM projects WHERE open_to_all OR $1 = ANY (allowed_user_ids) ORDER BY display_name, slug',
+        `SELECT slug, display_name FROM ${tables.projects} WHERE open_to_all OR $1 = ANY (allowed_user_ids) ORDER BY display_name, slug`,
         [userId],
       );
       return rows.map((row) => ({ slug: row.slug, displayName: row.display_name }));
@@ -104,11 +105,11 @@ function mayUse(project: Project, userId: string): boolean {
   return project.openToAll || project.allowedUserIds.includes(userId);
 }
 
-async function loadProject(db: Database, slug: string): Promise<Project | null> {
+async function loadProject(db: Database, tables: ServiceTables, slug: string): Promise<Project | null> {
   const [row] = await db.query<ProjectRow>(
     `SELECT slug, display_name, system_prompt, open_to_all, allowed_user_ids, enabled_queries, guarded_sql,
             semantic_model, md5(semantic_model::text) AS model_version, tenant
-     FROM projects WHERE slug = $1`,
+     FROM ${tables.projects} WHERE slug = $1`,
     [slug],
   );
   if (!row) return null;
@@ -164,7 +165,7 @@ export type RegisteredProject = {
  * either the old row or the new one. A new project must say who may use it: the table's default
  * (open to all) would silently expose a new tenant's data to every user.
  */
-export async function registerProject(db: Database, input: ProjectRegistration): Promise<RegisteredProject> {
+export async function registerProject(db: Database, tables: ServiceTables, input: ProjectRegistration): Promise<RegisteredProject> {
   const openToAll = input.access ? input.access.openToAll : null;
   const userIds = input.access ? (input.access.openToAll ? [] : [...input.access.userIds]) : null;
   const [row] = await db.query<{
@@ -174,9 +175,9 @@ export async function registerProject(db: Database, input: ProjectRegistration):
     open_to_all: boolean;
     allowed_user_ids: string[];
   }>(
-    `INSERT INTO projects AS p (slug, display_name, system_prompt, open_to_all, allowed_user_ids, semantic_model, tenant)
+    `INSERT INTO ${tables.projects} AS p (slug, display_name, system_prompt, open_to_all, allowed_user_ids, semantic_model, tenant)
      SELECT $1, COALESCE($2, $1), $3, COALESCE($4, false), COALESCE($5::text[], '{}'), $6::jsonb, $7
-     WHERE $4::boolean IS NOT NULL OR EXISTS (SELECT 1 FROM projects WHERE slug = $1)
+     WHERE $4::boolean IS NOT NULL OR EXISTS (SELECT 1 FROM ${tables.projects} WHERE slug = $1)
      ON CONFLICT (slug) DO UPDATE SET
        display_name = COALESCE($2, p.display_name),
        open_to_all = COALESCE($4, p.open_to_all),
