@@ -177,6 +177,20 @@ describe('npm run project:add: refusals in one line', () => {
     expect(code).toBe(1);
   });
 
+  it('a bad DATABASE_SCHEMA', async () => {
+    const env = cleanEnv({ DATABASE_URL: test.url ?? '', DATABASE_SCHEMA: 'Public' });
+    const { code, output } = await runProcess('npm', ['run', '--silent', 'project:add', '--', '--slug', 'x', '--model', GOOD, '--users', '1'], env);
+    expect(output).toMatch(/^project:add: DATABASE_SCHEMA: must be a lower-case identifier .*\n$/);
+    expect(code).toBe(1);
+  });
+
+  it('another DATABASE_SCHEMA is another registry: this one is not migrated there', async () => {
+    const env = cleanEnv({ DATABASE_URL: test.url ?? '', DATABASE_SCHEMA: 'chat_other' });
+    const { code, output } = await runProcess('npm', ['run', '--silent', 'project:add', '--', '--slug', 'x', '--model', GOOD, '--users', '1'], env);
+    expect(output).toMatch(/^project:add: the database is not migrated \(7 pending, .*run npm run db:migrate first\n$/);
+    expect(code).toBe(1);
+  });
+
   it('an unmigrated database, with the hint', async () => {
     const { code, output } = await run(['--slug', 'x', '--model', GOOD, '--users', '1'], unmigrated.url ?? null);
     expect(output).toBe('project:add: the database is not migrated (7 pending, from 0001_projects_and_orders): run npm run db:migrate first\n');
