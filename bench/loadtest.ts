@@ -1,6 +1,7 @@
 // npm run loadtest [-- --smoke] [--requests N] [--connections C]
 // Mixed traffic against a local service: good questions, forged tokens and broken bodies at a
 // fixed concurrency. Loopback only, bounded in count and time; exits non-zero on any 5xx.
+import { serviceTables } from '../src/adapters/db/tables.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -114,7 +115,7 @@ async function main(): Promise<void> {
     const stored = createNodePostgresDatabase({ connectionString: url.toString() });
     const [turns] = await stored.query<{ questions: number; answers: number }>(
       `SELECT count(*) FILTER (WHERE role = 'user')::int AS questions,
-              count(*) FILTER (WHERE role = 'assistant' AND error IS NULL)::int AS answers FROM messages`,
+              count(*) FILTER (WHERE role = 'assistant' AND error IS NULL)::int AS answers FROM ${serviceTables().messages}`,
     );
     await stored.close();
     const lost = Math.abs(answered - turns!.questions) + Math.abs(answered - turns!.answers);

@@ -1,4 +1,5 @@
-import { ConfigError } from '../src/config.js';
+import { ConfigError, configSchema } from '../src/config.js';
+import { serviceTables, type ServiceTables } from '../src/adapters/db/tables.js';
 
 /** Runs a command-line task, printing configuration problems without a stack trace. */
 export function runCli(task: () => Promise<void>): void {
@@ -15,4 +16,11 @@ export function requireDatabaseUrl(): string {
   const url = process.env.DATABASE_URL?.trim();
   if (!url) throw new ConfigError('set DATABASE_URL, e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/chat');
   return url;
+}
+
+/** The service's tables in DATABASE_SCHEMA (default chat_api), validated as the service validates it. */
+export function databaseTables(): ServiceTables {
+  const parsed = configSchema.shape.DATABASE_SCHEMA.safeParse(process.env.DATABASE_SCHEMA);
+  if (!parsed.success) throw new ConfigError(`DATABASE_SCHEMA: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return serviceTables(parsed.data);
 }

@@ -9,6 +9,7 @@ import { LONG_STATEMENT_MS, runCli } from './cli.js';
 import { startBridge } from './ws-bridge.js';
 import { devTokenInstructions, mintAccessToken } from '../src/services/auth/dev-token.js';
 import { configSchema, parseConfig, usesHmac } from '../src/config.js';
+import { serviceTables, type ServiceTables } from '../src/adapters/db/tables.js';
 import { migrate } from '../src/adapters/db/migrations.js';
 import { createNodePostgresDatabase } from '../src/adapters/db/node-postgres.js';
 import { DEMO_USER_ID, seedDemoData } from '../src/adapters/db/seed.js';
@@ -26,7 +27,7 @@ runCli(async () => {
   const config = parseConfig(env);
   const databaseUrl = config.DATABASE_URL!;
 
-  await prepareDatabase(databaseUrl);
+  await prepareDatabase(databaseUrl, serviceTables(config.DATABASE_SCHEMA));
   const bridge = await startBridge({ port: Number(env.DATABASE_BRIDGE_PORT ?? 0) });
   const port = Number(env.PORT ?? 8787);
 
@@ -66,7 +67,7 @@ runCli(async () => {
 });
 
 /** Creates the database if needed, applies migrations and loads the demo data into an empty one. */
-async function prepareDatabase(url: string): Promise<void> {
+async function prepareDatabase(url: string, tables: ServiceTables): Promise<void> {
   const name = decodeURIComponent(new URL(url).pathname.slice(1));
   const admin = new URL(url);
   admin.pathname = '/postgres';
@@ -83,10 +84,10 @@ async function prepareDatabase(url: string): Promise<void> {
   }
   const db = createNodePostgresDatabase({ connectionString: url, statementTimeoutMs: LONG_STATEMENT_MS });
   try {
-    await migrate(db);
-    const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM projects');
+    await migrate(db, tables);
+    const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${tables.projects}`);
     if (row?.n === 0) {
-      await seedDemoData(db);
+      await seedDemoData(db, new Date(), tables);
       console.log('Loaded the demo data');
     }
   } finally {

@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { databaseLayer } from '../src/services/semantic-model/database-check.js';
-import type { ModelIssue } from '../src/services/semantic-model/issues.js';
 import type { ModelFormat } from '../src/services/semantic-model/parse.js';
-import { validateModelText, type LayerResult, type ModelLayer } from '../src/services/semantic-model/validate.js';
+import { formatValidation } from '../src/services/semantic-model/report.js';
+import { validateModelText, type ModelLayer } from '../src/services/semantic-model/validate.js';
 
 const USAGE = 'usage: npm run model:check -- FILE [--database-url URL] [--format yaml|json]';
 
@@ -78,32 +78,12 @@ function liveDatabaseLayer(url: string): ModelLayer {
   };
 }
 
-function formatIssue(file: string, issue: ModelIssue): string {
-  const where = issue.line === undefined ? file : `${file}:${issue.line}:${issue.column ?? 1}`;
-  return issue.path ? `${where}: ${issue.path}: ${issue.message}` : `${where}: ${issue.message}`;
-}
-
-function formatLayer(file: string, result: LayerResult): string[] {
-  switch (result.status) {
-    case 'passed':
-      return [`  ${result.layer}: ok`];
-    case 'skipped':
-      return [`  ${result.layer}: skipped (${result.reason})`];
-    case 'failed': {
-      const n = result.issues.length;
-      return [`  ${result.layer}: ${n} error${n === 1 ? '' : 's'}`, ...result.issues.map((issue) => `    ${formatIssue(file, issue)}`)];
-    }
-  }
-}
-
 async function main(): Promise<number> {
   const { file, databaseUrl, format } = options(process.argv.slice(2));
   const text = readModel(file);
   const layers = databaseUrl ? [liveDatabaseLayer(databaseUrl)] : [];
   const validation = await validateModelText(text, { fileName: file, ...(format ? { format } : {}), layers });
-  const errors = validation.layers.reduce((sum, l) => sum + (l.status === 'failed' ? l.issues.length : 0), 0);
-  console.log([file, ...validation.layers.flatMap((l) => formatLayer(file, l))].join('\n'));
-  console.log(validation.ok ? 'ok: no errors' : `${errors} error${errors === 1 ? '' : 's'}`);
+  console.log(formatValidation(file, validation).join('\n'));
   return validation.ok ? 0 : 1;
 }
 

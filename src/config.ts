@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_DATABASE_SCHEMA, isServiceSchemaName } from './adapters/db/tables.js';
 
 /** Token signature algorithms: HMAC with JWT_SECRET_KEY, or asymmetric with JWT_PUBLIC_KEY / JWT_JWKS_URL. */
 export const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'EdDSA'] as const;
@@ -25,6 +26,13 @@ const integer = (fallback: number, min: number, max: number) =>
  */
 export const configSchema = z.object({
   DATABASE_URL: optionalText,
+  /**
+   * The schema of the service's own tables (projects, conversations, messages, documents, …): a
+   * lower-case identifier, never public, where the company's tables live. Migrations create it.
+   */
+  DATABASE_SCHEMA: optionalText
+    .transform((value) => value ?? DEFAULT_DATABASE_SCHEMA)
+    .pipe(z.string().refine(isServiceSchemaName, 'must be a lower-case identifier (a-z, 0-9, _) other than public, information_schema or pg_*')),
   /** Workers only: a WebSocket proxy in front of a non-Neon PostgreSQL, e.g. ws://127.0.0.1:5488/v1 (npm run db:bridge). */
   DATABASE_WS_PROXY: optionalText.pipe(z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' }).optional()),
   /** Connecting, and waiting for a free pooled connection (Node, Bun, Deno and Workers). */

@@ -5,6 +5,7 @@ import { createProjectCache, createProjectDirectory } from '../src/services/proj
 import { ask, buildApp, question } from './support/app.js';
 import { createSeededDatabase, type TestDatabase } from './support/databases.js';
 import { accessToken } from './support/tokens.js';
+import { serviceTables } from '../src/adapters/db/tables.js';
 
 describe('the project cache (lru-cache)', () => {
   let test: TestDatabase;
@@ -18,7 +19,7 @@ describe('the project cache (lru-cache)', () => {
     let lookups = 0;
     const db: Database = {
       query: (sql, params) => {
-        if (/FROM projects WHERE slug/.test(sql)) lookups++;
+        if (/FROM "chat_api"\.projects WHERE slug/.test(sql)) lookups++;
         return test.db.query(sql, params);
       },
       exec: (script) => test.db.exec(script),
@@ -30,7 +31,7 @@ describe('the project cache (lru-cache)', () => {
   it('reuses a project until its TTL passes, then looks it up again', async () => {
     let clock = 10_000;
     const { db, lookups } = counted();
-    const projects = createProjectDirectory(db, createProjectCache(1_000, { now: () => clock }));
+    const projects = createProjectDirectory(db, createProjectCache(1_000, serviceTables(), { now: () => clock }), serviceTables());
     expect((await projects.usableBy('tienda_norte', '1')).cache).toBe('miss');
     clock += 999;
     expect((await projects.usableBy('tienda_norte', '1')).cache).toBe('hit');
@@ -42,16 +43,16 @@ describe('the project cache (lru-cache)', () => {
 
   it('shares one lookup among concurrent misses, across request-bound directories', async () => {
     const { db, lookups } = counted();
-    const cache = createProjectCache(60_000);
-    const found = await Promise.all(Array.from({ length: 20 }, () => createProjectDirectory(db, cache).usableBy('tienda_norte', '1')));
+    const cache = createProjectCache(60_000, serviceTables());
+    const found = await Promise.all(Array.from({ length: 20 }, () => createProjectDirectory(db, cache, serviceTables()).usableBy('tienda_norte', '1')));
     expect(found.every(({ project }) => project.slug === 'tienda_norte')).toBe(true);
     expect(lookups()).toBe(1);
   });
 
   it('does not cache unknown projects, so random names cannot evict the known ones', async () => {
     const { db, lookups } = counted();
-    const cache = createProjectCache(60_000);
-    const projects = createProjectDirectory(db, cache);
+    const cache = createProjectCache(60_000, serviceTables());
+    const projects = createProjectDirectory(db, cache, serviceTables());
     await projects.usableBy('tienda_norte', '1');
     for (let i = 0; i < 50; i++) await expect(projects.usableBy(`nope_${i}`, '1')).rejects.toBeInstanceOf(NotFoundError);
     await expect(projects.usableBy('nope_0', '1')).rejects.toBeInstanceOf(NotFoundError);
@@ -61,7 +62,7 @@ describe('the project cache (lru-cache)', () => {
   });
 
   it('stays within its bound', async () => {
-    const cache = createProjectCache(60_000)!;
+    const cache = createProjectCache(60_000, serviceTables())!;
     expect(cache.max).toBe(1_000);
   });
 });
@@ -102,12 +103,12 @@ describe('caches in the app', () => {
     const asUser7 = (app: ReturnType<typeof buildApp>) =>
       ask(app, question('¿Cuántas órdenes hay?', 'logistica_sur', '7'), { token: accessToken(7) });
     expect((await asUser7(cached)).status).toBe(200);
-    await test.db.query("UPDATE projects SET open_to_all = false WHERE slug = 'logistica_sur'");
+    await test.db.query("UPDATE chat_api.projects SET open_to_all = false WHERE slug = 'logistica_sur'");
     try {
       expect((await asUser7(uncached)).status).toBe(403);
       expect((await asUser7(cached)).status).toBe(200);
     } finally {
-      await test.db.query("UPDATE projects SET open_to_all = true WHERE slug = 'logistica_sur'");
+      await test.db.query("UPDATE chat_api.projects SET open_to_all = true WHERE slug = 'logistica_sur'");
     }
   });
 });

@@ -111,7 +111,7 @@ describe.each(DATABASE_KINDS)('chat contract on the %s PostgreSQL', (kind) => {
 
   beforeAll(async () => {
     test = await createSeededDatabase(kind, now);
-    await test.db.query(`INSERT INTO projects (slug, display_name, system_prompt) VALUES ($1, 'Gramática', 'Eres un asistente.')`, [
+    await test.db.query(`INSERT INTO chat_api.projects (slug, display_name, system_prompt) VALUES ($1, 'Gramática', 'Eres un asistente.')`, [
       GRAMMAR_PROJECT,
     ]);
     for (const [status, amount, customer, daysAgo] of GRAMMAR_ORDERS) {

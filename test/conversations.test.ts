@@ -54,10 +54,14 @@ describe.each(DATABASE_KINDS)('conversation memory on the %s PostgreSQL', (kind)
   it('stores each turn once even when the driver runs a write twice (a retry after a lost link)', async () => {
     // The pool retries a statement whose link died when it cannot tell whether the server ran it
     // (src/adapters/db/pg-pool.ts): here every write runs twice, as such a retry would.
+    let repeated = 0;
     const twice: Database = {
       query: async (sql, params) => {
         const rows = await test.db.query(sql, params);
-        if (/^\s*(WITH|INSERT)/i.test(sql) && /INSERT INTO (messages|conversations)/.test(sql)) await test.db.query(sql, params);
+        if (/INSERT INTO "chat_api"\.(messages|conversations)/.test(sql)) {
+          repeated++;
+          await test.db.query(sql, params);
+        }
         return rows as never;
       },
       exec: (script) => test.db.exec(script),
@@ -77,6 +81,7 @@ describe.each(DATABASE_KINDS)('conversation memory on the %s PostgreSQL', (kind)
       ['user', 'Explícame qué es una orden inbound', undefined],
       ['assistant', '', 'urn:chat-api:problem:model-unavailable'],
     ]);
+    expect(repeated).toBe(6); // every write of the six turns ran twice
   });
 
   it('starts a new conversation when none is given, and a follow-up alone goes to the model', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { appliedMigrations, migrate, MIGRATIONS } from '../src/adapters/db/migrations.js';
+import { appliedMigrations, migrate, MIGRATION_IDS } from '../src/adapters/db/migrations.js';
 import { DEMO_PROJECTS, seedDemoData } from '../src/adapters/db/seed.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.js';
 
@@ -39,9 +39,9 @@ describe.each(DATABASE_KINDS)('database contract on the %s PostgreSQL', (kind) =
   it('migrates once, idempotently, also when two migrators race', async () => {
     const { db } = await fresh();
     const results = await Promise.all([migrate(db), migrate(db)]);
-    expect(results.flat().sort()).toEqual(MIGRATIONS.map((m) => m.id).sort());
+    expect(results.flat().sort()).toEqual([...MIGRATION_IDS].sort());
     expect(await migrate(db)).toEqual([]);
-    expect(await appliedMigrations(db)).toEqual(MIGRATIONS.map((m) => m.id));
+    expect(await appliedMigrations(db)).toEqual(MIGRATION_IDS);
   });
 
   it('seeds the demo data repeatably without duplicating it', async () => {
@@ -61,7 +61,7 @@ describe.each(DATABASE_KINDS)('database contract on the %s PostgreSQL', (kind) =
       expect(new Date(c.newest).getTime()).toBeLessThanOrEqual(now.getTime());
       expect(now.getTime() - new Date(c.oldest).getTime()).toBeGreaterThan(90 * 86_400_000);
     }
-    const projects = await db.query<{ slug: string }>('SELECT slug FROM projects ORDER BY slug');
+    const projects = await db.query<{ slug: string }>('SELECT slug FROM chat_api.projects ORDER BY slug');
     expect(projects.map((p) => p.slug)).toEqual(DEMO_PROJECTS.map((p) => p.slug).sort());
   });
 });

@@ -128,7 +128,7 @@ describe('guarded model-written SQL through the chat API (real PostgreSQL)', () 
     expect(response.status).toBe(200);
     const body = (await response.json()) as ChatJson;
     expect(body.datos?.rows).toEqual([]); // row-level security: tienda_norte does not exist for this request
-    const stored = await test.db.query<{ user_id: string }>('SELECT user_id FROM conversations ORDER BY created_at DESC LIMIT 1');
+    const stored = await test.db.query<{ user_id: string }>('SELECT user_id FROM chat_api.conversations ORDER BY created_at DESC LIMIT 1');
     expect(stored[0]?.user_id).toBe('1');
   });
 

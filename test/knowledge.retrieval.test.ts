@@ -9,6 +9,7 @@ import { createOpenAIEmbeddingModel } from '../src/adapters/llm/embeddings.js';
 import { createOpenAIChatModel } from '../src/adapters/llm/openai.js';
 import { createSeededDatabase, type DatabaseKind, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';
+import { serviceTables } from '../src/adapters/db/tables.js';
 
 const PROJECT = 'conocimiento_general';
 /** Another project whose documents use the same words (more of them): it must never leak. */
@@ -100,7 +101,7 @@ function retrievalSuite(kind: DatabaseKind, options: { vector: boolean }) {
       ? createOpenAIEmbeddingModel({ apiKey: 'test-key', baseURL: fake.baseURL, model: 'fake-embed', timeoutMs: 5_000, maxRetries: 0 })
       : null;
     // The fake's bag-of-words vectors are far less similar than a real model's: a lower bar.
-    const store = createKnowledgeStore({ db: test.db, embeddings, minSimilarity: 0.1 });
+    const store = createKnowledgeStore({ db: test.db, tables: serviceTables(), embeddings, minSimilarity: 0.1 });
     setup = { test, store, ...(await load(store)) };
   }, 120_000);
 
@@ -154,7 +155,7 @@ function retrievalSuite(kind: DatabaseKind, options: { vector: boolean }) {
     expect((await setup.store.search(PROJECT, 'zanahoria'))[0]?.documentId).toBe(extra.id);
     expect(await setup.store.remove(PROJECT, extra.id)).toBe(true);
     expect(await setup.store.search(PROJECT, 'zanahoria')).toEqual([]);
-    const [{ n }] = (await setup.test.db.query<{ n: number }>('SELECT count(*)::int AS n FROM document_chunks WHERE document_id = $1', [extra.id])) as [{ n: number }];
+    const [{ n }] = (await setup.test.db.query<{ n: number }>('SELECT count(*)::int AS n FROM chat_api.document_chunks WHERE document_id = $1', [extra.id])) as [{ n: number }];
     expect(n).toBe(0);
   });
 
@@ -210,7 +211,7 @@ describe('the postgres migration without pgvector', () => {
     const test = await createSeededDatabase('postgres');
     try {
       const embeddings = createOpenAIEmbeddingModel({ apiKey: 'k', baseURL: fake.baseURL, model: 'e', timeoutMs: 5_000, maxRetries: 0 });
-      const store = createKnowledgeStore({ db: test.db, embeddings });
+      const store = createKnowledgeStore({ db: test.db, tables: serviceTables(), embeddings });
       expect(await store.vectorSearch()).toBe(false);
       await store.add(PROJECT, { title: 'Picking', mediaType: 'text/plain', content: GLOSSARY.Picking!, createdBy: '1' });
       expect((await store.search(PROJECT, 'picking'))[0]?.method).toBe('fts');

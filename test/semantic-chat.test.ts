@@ -182,7 +182,7 @@ const PROJECTS = [
 
 async function register(db: Database, slug: string, model: SemanticModel, tenant: string, openToAll = true) {
   await db.query(
-    `INSERT INTO projects (slug, display_name, system_prompt, open_to_all, allowed_user_ids, guarded_sql, semantic_model, tenant)
+    `INSERT INTO chat_api.projects (slug, display_name, system_prompt, open_to_all, allowed_user_ids, guarded_sql, semantic_model, tenant)
      VALUES ($1, $2, 'Eres un asistente de datos.', $3, '{}', false, $4::jsonb, $5)`,
     [slug, `Proyecto ${slug}`, openToAll, JSON.stringify(model), tenant],
   );
@@ -323,7 +323,7 @@ describe.each(['postgres', 'embedded'] as const)('semantic chat on the %s Postgr
   it('answers follow-ups from the stored semantic query of the previous turn', async () => {
     const first = await chat('¿Cuántos pedidos pendientes hay?', 'ventas_norte');
     const stored = await db.query<{ query_call: unknown }>(
-      "SELECT query_call FROM messages WHERE conversation_id = $1 AND role = 'assistant' ORDER BY id",
+      "SELECT query_call FROM chat_api.messages WHERE conversation_id = $1 AND role = 'assistant' ORDER BY id",
       [first.conversacion_id],
     );
     expect(stored.map((r) => r.query_call)).toEqual([
@@ -359,7 +359,7 @@ describe.each(['postgres', 'embedded'] as const)('semantic chat on the %s Postgr
     const followUp = await chat('¿y las enviadas?', 'dashboard_miempresa', catalogue.conversacion_id);
     expect(followUp).toMatchObject({ fuente: 'database', consulta: 'count_orders' });
     const [row] = await db.query<{ query_call: unknown }>(
-      "SELECT query_call FROM messages WHERE conversation_id = $1 AND role = 'assistant' ORDER BY id LIMIT 1",
+      "SELECT query_call FROM chat_api.messages WHERE conversation_id = $1 AND role = 'assistant' ORDER BY id LIMIT 1",
       [catalogue.conversacion_id],
     );
     expect(row?.query_call).toEqual({ name: 'count_orders', params: { status: 'pending' } });
@@ -369,7 +369,7 @@ describe.each(['postgres', 'embedded'] as const)('semantic chat on the %s Postgr
     for (const stored of [{ name: 'count_orders', params: { status: 'pending' } }, { kind: 'semantic', query: { model: 'pedido', measure: 'no_such_measure' } }]) {
       const first = await chat('¿Cuántos pedidos pendientes hay?', 'ventas_norte');
       await db.query(
-        `UPDATE messages SET query_call = $2::jsonb WHERE id = (SELECT max(id) FROM messages WHERE conversation_id = $1 AND role = 'assistant')`,
+        `UPDATE chat_api.messages SET query_call = $2::jsonb WHERE id = (SELECT max(id) FROM chat_api.messages WHERE conversation_id = $1 AND role = 'assistant')`,
         [first.conversacion_id, JSON.stringify(stored)],
       );
       const response = await ask(app, { mensaje: '¿y por cliente?', usuario_id: '1', proyecto: 'ventas_norte', conversacion_id: first.conversacion_id }, { token: token() });

@@ -31,7 +31,7 @@ describe.each(['postgres', 'neon'] as const)('guarded SQL on the %s PostgreSQL',
       JSON.stringify(
         await test.db.query(
           `SELECT (SELECT json_object_agg(project, n) FROM (SELECT project, count(*) AS n FROM orders GROUP BY project) c) AS orders,
-                  (SELECT count(*) FROM projects) AS projects, (SELECT sum(amount) FROM orders) AS total`,
+                  (SELECT count(*) FROM chat_api.projects) AS projects, (SELECT sum(amount) FROM orders) AS total`,
         ),
       );
   });
@@ -151,8 +151,8 @@ describe('the database boundary without the checker (postgres)', () => {
   });
 
   it('refuses the reader every other table and every write, even in a READ WRITE transaction', async () => {
-    await expect(asReader(PROJECT, ['SELECT * FROM projects'])).rejects.toThrow(/permission denied/);
-    await expect(asReader(PROJECT, ['SELECT * FROM schema_migrations'])).rejects.toThrow(/permission denied/);
+    await expect(asReader(PROJECT, ['SELECT * FROM chat_api.projects'])).rejects.toThrow(/permission denied/);
+    await expect(asReader(PROJECT, ['SELECT * FROM chat_api.schema_migrations'])).rejects.toThrow(/permission denied/);
     await expect(asReader(PROJECT, ['DELETE FROM orders'])).rejects.toThrow(/permission denied/);
     await expect(asReader(PROJECT, ["UPDATE orders SET amount = 0 WHERE project = 'tienda_norte'"])).rejects.toThrow(/permission denied/);
     await expect(asReader(PROJECT, ["INSERT INTO orders (project, status, amount, customer) VALUES ('tienda_norte', 'pending', 1, 'x')"])).rejects.toThrow(

@@ -104,7 +104,7 @@ describe.each([neonVariant, hyperdriveVariant])('the API as a Cloudflare Worker:
   it('builds the app once per isolate: its project cache serves the next request (two requests, one lookup)', async () => {
     const slug = `cache_proof_${Date.now()}`;
     await test.db.query(
-      `INSERT INTO projects (slug, display_name, system_prompt, open_to_all, allowed_user_ids) VALUES ($1, 'Cache proof', '', true, '{}')`,
+      `INSERT INTO chat_api.projects (slug, display_name, system_prompt, open_to_all, allowed_user_ids) VALUES ($1, 'Cache proof', '', true, '{}')`,
       [slug],
     );
     const asked = async (requestId: string) => {

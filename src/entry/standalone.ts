@@ -5,6 +5,7 @@ import { tokenSettingsFrom } from '../services/auth/settings.js';
 import { ConfigError, parseConfig, usesHmac } from '../config.js';
 import { DatabaseUnavailableError, type Database } from '../adapters/db/database.js';
 import { pendingMigrations } from '../adapters/db/migrations.js';
+import { serviceTables, type ServiceTables } from '../adapters/db/tables.js';
 import { openNodeDatabase } from '../adapters/db/open-node.js';
 import { DEMO_USER_ID } from '../adapters/db/seed.js';
 
@@ -41,7 +42,7 @@ export async function prepareStandalone(rawEnv: Record<string, string | undefine
   tokenSettingsFrom(config); // key settings that do not fit ALGORITHM stop start-up here, before any I/O
 
   const { db, kind } = await openNodeDatabase(config, { embeddedDataDir: settings.EMBEDDED_DB_DIR, poolMax: settings.DATABASE_POOL_MAX });
-  if (kind === 'postgres') await refuseUnmigrated(db);
+  if (kind === 'postgres') await refuseUnmigrated(db, serviceTables(config.DATABASE_SCHEMA));
   const log = (entry: Record<string, unknown>) => console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
   // Loaded only when configured: without RATE_LIMIT_REDIS_URL the Redis client is never imported.
   const rateLimitStore = config.RATE_LIMIT_REDIS_URL
@@ -78,10 +79,10 @@ export async function prepareStandalone(rawEnv: Record<string, string | undefine
  * An unmigrated database is a deployment mistake: stop. An unreachable one may come back:
  * start anyway, answer 503 meanwhile, and let /ready say so.
  */
-async function refuseUnmigrated(db: Database): Promise<void> {
+async function refuseUnmigrated(db: Database, tables: ServiceTables): Promise<void> {
   let pending: string[];
   try {
-    pending = await pendingMigrations(db);
+    pending = await pendingMigrations(db, tables);
   } catch (error) {
     if (!(error instanceof DatabaseUnavailableError)) throw error;
     console.warn(`Database unreachable at start (${error.message}); serving 503 until it is back, see /ready`);

@@ -10,6 +10,7 @@ import { createChatService } from './chat/ask.js';
 import { createDocumentService } from './documents.js';
 import { createProjectCache, createProjectDirectory } from './projects.js';
 import { createProjectListing } from './project-listing.js';
+import { serviceTables } from '../adapters/db/tables.js';
 
 export type ContainerDeps = {
   config: Config;
@@ -29,7 +30,8 @@ export type ContainerDeps = {
  */
 export function createServiceContainer(deps: ContainerDeps) {
   const { config, now } = deps;
-  const projectCache = createProjectCache(config.PROJECT_CACHE_TTL_MS);
+  const tables = serviceTables(config.DATABASE_SCHEMA);
+  const projectCache = createProjectCache(config.PROJECT_CACHE_TTL_MS, tables);
   const answerCaches = createAnswerCaches({ resultCacheTtlMs: config.RESULT_CACHE_TTL_MS });
   const purge = createPurgeSchedule();
   const knowledgeFacts = createKnowledgeFacts();
@@ -38,9 +40,10 @@ export function createServiceContainer(deps: ContainerDeps) {
     : undefined;
 
   return function forDatabase(db: Database) {
-    const projects = createProjectDirectory(db, projectCache);
-    const knowledge = createKnowledgeStore({ db, embeddings: deps.embeddings, facts: knowledgeFacts });
+    const projects = createProjectDirectory(db, projectCache, tables);
+    const knowledge = createKnowledgeStore({ db, tables, embeddings: deps.embeddings, facts: knowledgeFacts });
     const conversations = createConversationStore(db, {
+      tables,
       historyTurns: config.CONVERSATION_HISTORY_TURNS,
       retentionDays: config.CONVERSATION_RETENTION_DAYS,
       now,
@@ -49,6 +52,7 @@ export function createServiceContainer(deps: ContainerDeps) {
     const answer = createAnswerer({ db, model: deps.model, now, timeZone: config.APP_TIMEZONE, caches: answerCaches, knowledge, guardedSql });
     return {
       db,
+      tables,
       projects,
       projectListing: createProjectListing(projects),
       conversations,

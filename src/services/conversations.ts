@@ -1,7 +1,8 @@
+import type { ServiceTables } from '../adapters/db/tables.js';
 import type { Database } from '../adapters/db/database.js';
 import { ForbiddenError, InvalidInputError, NotFoundError } from './errors.js';
 import type { ChatMessage } from '../adapters/llm/model.js';
-import type { QueryCall } from './chat/catalogue-types.js';
+import type { StoredCall } from './chat/semantic.js';
 
 /** A stored turn. */
 export type StoredMessage = {
@@ -21,11 +22,13 @@ export type ConversationContext = {
   id: string;
   /** The last turns, oldest first, for the model. */
   history: ChatMessage[];
-  /** The catalogue query that answered the last turn, for follow-ups ("¿y las enviadas?"). */
-  previousCall: QueryCall | null;
+  /** The stored call that answered the last turn (catalogue or semantic), for follow-ups ("¿y las enviadas?"); the answerer decodes it. */
+  previousCall: unknown;
 };
 
 export type ConversationSettings = {
+  /** The service's tables, qualified with DATABASE_SCHEMA. */
+  tables: ServiceTables;
   historyTurns: number;
   retentionDays: number;
   now?: () => Date;
@@ -43,7 +46,7 @@ type MessageRow = {
   fuente: string | null;
   consulta: string | null;
   datos: Record<string, unknown> | null;
-  query_call: QueryCall | null;
+  query_call: unknown;
   error: string | null;
   created_at: Date | string;
 };
@@ -56,20 +59,20 @@ const PURGE_EVERY_MS = 10 * 60_000;
  */
 export function createConversationStore(db: Database, settings: ConversationSettings) {
   const now = settings.now ?? (() => new Date());
-  const { purge } = settings;
+  const { purge, tables: t } = settings;
 
   /** Deletes conversations idle for longer than the retention, at most every 10 minutes. */
   async function purgeExpired(): Promise<void> {
     if (settings.retentionDays <= 0 || now().getTime() - purge.last < PURGE_EVERY_MS) return;
     purge.last = now().getTime();
-    await db.query(`DELETE FROM conversations WHERE updated_at < $1::timestamptz - make_interval(days => $2::int)`, [
+    await db.query(`DELETE FROM ${t.conversations} WHERE updated_at < $1::timestamptz - make_interval(days => $2::int)`, [
       now().toISOString(),
       settings.retentionDays,
     ]);
   }
 
   async function owned(id: string, userId: string): Promise<{ project: string }> {
-    const [row] = await db.query<{ user_id: string; project: string }>('SELECT user_id, project FROM conversations WHERE id = $1', [id]);
+    const [row] = await db.query<{ user_id: string; project: string }>(`SELECT user_id, project FROM ${t.conversations} WHERE id = $1`, [id]);
     if (!row) throw new NotFoundError('conversation', `unknown conversation ${id}`);
     if (row.user_id !== userId) throw new ForbiddenError('the conversation belongs to another user');
     return { project: row.project };
@@ -81,8 +84,8 @@ export function createConversationStore(db: Database, settings: ConversationSett
     const stored = purgeExpired().then(() =>
       db.query(
         // ON CONFLICT: a retried write (pg-pool.ts) of a conversation already stored is a no-op.
-        `WITH created AS (INSERT INTO conversations (id, user_id, project) VALUES ($1, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING id)
-         INSERT INTO messages (conversation_id, role, content, write_key) SELECT id, 'user', $2, $5 FROM created`,
+        `WITH created AS (INSERT INTO ${t.conversations} (id, user_id, project) VALUES ($1, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING id)
+         INSERT INTO ${t.messages} (conversation_id, role, content, write_key) SELECT id, 'user', $2, $5 FROM created`,
         [context.id, question, userId, project, crypto.randomUUID()],
       ),
     );
@@ -99,7 +102,7 @@ export function createConversationStore(db: Database, settings: ConversationSett
       }
       const rows = await db.query<MessageRow>(
         `SELECT role, content, fuente, consulta, datos, query_call, error, created_at FROM (
-           SELECT * FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2
+           SELECT * FROM ${t.messages} WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2
          ) AS recent ORDER BY id`,
         [id, settings.historyTurns * 2],
       );
@@ -111,8 +114,8 @@ export function createConversationStore(db: Database, settings: ConversationSett
         previousCall: lastAnswer?.error === null ? lastAnswer.query_call : null,
       };
       await db.query(
-        `WITH touched AS (UPDATE conversations SET updated_at = now() WHERE id = $1)
-         INSERT INTO messages (conversation_id, role, content, write_key) VALUES ($1, 'user', $2, $3)
+        `WITH touched AS (UPDATE ${t.conversations} SET updated_at = now() WHERE id = $1)
+         INSERT INTO ${t.messages} (conversation_id, role, content, write_key) VALUES ($1, 'user', $2, $3)
          ON CONFLICT (write_key) DO NOTHING`,
         [id, question, crypto.randomUUID()],
       );
@@ -128,10 +131,10 @@ export function createConversationStore(db: Database, settings: ConversationSett
 
     async recordAnswer(
       id: string,
-      answer: { respuesta: string; fuente: string; consulta?: string; datos?: Record<string, unknown>; call?: QueryCall },
+      answer: { respuesta: string; fuente: string; consulta?: string; datos?: Record<string, unknown>; call?: StoredCall },
     ): Promise<void> {
       await db.query(
-        `INSERT INTO messages (conversation_id, role, content, fuente, consulta, datos, query_call, write_key)
+        `INSERT INTO ${t.messages} (conversation_id, role, content, fuente, consulta, datos, query_call, write_key)
          VALUES ($1, 'assistant', $2, $3, $4, $5::jsonb, $6::jsonb, $7)
          ON CONFLICT (write_key) DO NOTHING`,
         [
@@ -149,7 +152,7 @@ export function createConversationStore(db: Database, settings: ConversationSett
     /** Records that answering failed, with the problem type the client got. */
     async recordFailure(id: string, problemType: string): Promise<void> {
       await db.query(
-        `INSERT INTO messages (conversation_id, role, content, error, write_key) VALUES ($1, 'assistant', '', $2, $3)
+        `INSERT INTO ${t.messages} (conversation_id, role, content, error, write_key) VALUES ($1, 'assistant', '', $2, $3)
          ON CONFLICT (write_key) DO NOTHING`,
         [id, problemType, crypto.randomUUID()],
       );
@@ -159,7 +162,7 @@ export function createConversationStore(db: Database, settings: ConversationSett
     async read(id: string, userId: string): Promise<{ id: string; project: string; messages: StoredMessage[] }> {
       const { project } = await owned(id, userId);
       const rows = await db.query<MessageRow>(
-        'SELECT role, content, fuente, consulta, datos, query_call, error, created_at FROM messages WHERE conversation_id = $1 ORDER BY id',
+        `SELECT role, content, fuente, consulta, datos, query_call, error, created_at FROM ${t.messages} WHERE conversation_id = $1 ORDER BY id`,
         [id],
       );
       return {
@@ -181,9 +184,9 @@ export function createConversationStore(db: Database, settings: ConversationSett
     async list(userId: string, project?: string): Promise<ConversationSummary[]> {
       const rows = await db.query<{ id: string; project: string; title: string | null; updated_at: Date | string }>(
         `SELECT c.id, c.project, c.updated_at,
-                (SELECT left(m.content, 120) FROM messages m
+                (SELECT left(m.content, 120) FROM ${t.messages} m
                   WHERE m.conversation_id = c.id AND m.role = 'user' ORDER BY m.id LIMIT 1) AS title
-           FROM conversations c
+           FROM ${t.conversations} c
           WHERE c.user_id = $1 AND ($2::text IS NULL OR c.project = $2::text)
           ORDER BY c.updated_at DESC, c.created_at DESC
           LIMIT 50`,

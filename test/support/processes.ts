@@ -65,7 +65,7 @@ export function runProcess(command: string, args: string[], env: NodeJS.ProcessE
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const name of Object.keys(env)) {
-    if (/^(DATABASE_URL|OPENAI_|JWT_|ALGORITHM$|APP_|PORT$|HOST$|EMBEDDED_DB_DIR$)/.test(name)) delete env[name];
+    if (/^(DATABASE_|OPENAI_|JWT_|ALGORITHM$|APP_|PORT$|HOST$|EMBEDDED_DB_DIR$)/.test(name)) delete env[name];
   }
   return { ...env, ...extra };
 }

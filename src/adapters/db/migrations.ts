@@ -1,15 +1,20 @@
 import type { Database } from './database.js';
+import { serviceTables, type ServiceTables } from './tables.js';
 
 /**
- * Schema owned by the service, applied in order. Kept as code rather than files so that
+ * The service's tables in their own schema (tables.ts: DATABASE_SCHEMA), applied in order; every
+ * table name is qualified with that schema. Kept as code rather than files so that
  * the same list runs on Workers, Node and Bun without a file system. Never edit an applied
  * migration: add a new one.
  */
-export const MIGRATIONS: readonly { id: string; sql: string }[] = [
+export function migrationsFor(t: ServiceTables): readonly { id: string; sql: string }[] {
+  return [
   {
+    // Named before the demo's orders table moved out to the demo seed (src/adapters/db/seed.ts):
+    // databases migrated by earlier versions recorded this id.
     id: '0001_projects_and_orders',
     sql: `
-CREATE TABLE projects (
+CREATE TABLE ${t.projects} (
   slug text PRIMARY KEY CHECK (slug ~ '^[A-Za-z0-9_-]{1,64}$'),
   display_name text NOT NULL,
   system_prompt text NOT NULL,
@@ -17,36 +22,25 @@ CREATE TABLE projects (
   allowed_user_ids text[] NOT NULL DEFAULT '{}',
   enabled_queries text[]
 );
-COMMENT ON COLUMN projects.open_to_all IS 'true: every authenticated user; false: only allowed_user_ids';
-COMMENT ON COLUMN projects.enabled_queries IS 'catalogue queries this project answers; NULL means all of them';
-
-CREATE TABLE orders (
-  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  project text NOT NULL REFERENCES projects (slug) ON DELETE CASCADE,
-  status text NOT NULL CHECK (status IN ('pending', 'shipped', 'delivered', 'cancelled')),
-  amount numeric(12, 2) NOT NULL CHECK (amount >= 0),
-  customer text NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX orders_project_status_idx ON orders (project, status);
-CREATE INDEX orders_project_created_at_idx ON orders (project, created_at DESC);
+COMMENT ON COLUMN ${t.projects}.open_to_all IS 'true: every authenticated user; false: only allowed_user_ids';
+COMMENT ON COLUMN ${t.projects}.enabled_queries IS 'catalogue queries this project answers; NULL means all of them';
 `,
   },
   {
     id: '0002_conversations',
     sql: `
-CREATE TABLE conversations (
+CREATE TABLE ${t.conversations} (
   id uuid PRIMARY KEY,
   user_id text NOT NULL,
-  project text NOT NULL REFERENCES projects (slug) ON DELETE CASCADE,
+  project text NOT NULL REFERENCES ${t.projects} (slug) ON DELETE CASCADE,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX conversations_updated_at_idx ON conversations (updated_at);
+CREATE INDEX conversations_updated_at_idx ON ${t.conversations} (updated_at);
 
-CREATE TABLE messages (
+CREATE TABLE ${t.messages} (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  conversation_id uuid NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  conversation_id uuid NOT NULL REFERENCES ${t.conversations} (id) ON DELETE CASCADE,
   role text NOT NULL CHECK (role IN ('user', 'assistant')),
   content text NOT NULL,
   fuente text,
@@ -56,14 +50,19 @@ CREATE TABLE messages (
   error text,
   created_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
-CREATE INDEX messages_conversation_idx ON messages (conversation_id, id);
-COMMENT ON COLUMN messages.query_call IS 'the catalogue query and parameters that answered, for follow-up questions';
-COMMENT ON COLUMN messages.error IS 'set on an assistant turn that failed: the problem type the client received';
+CREATE INDEX messages_conversation_idx ON ${t.messages} (conversation_id, id);
+COMMENT ON COLUMN ${t.messages}.query_call IS 'the catalogue query and parameters that answered, for follow-up questions';
+COMMENT ON COLUMN ${t.messages}.error IS 'set on an assistant turn that failed: the problem type the client received';
 `,
   },
   /*
    * Guarded model-written SQL (src/services/guarded-sql/): PostgreSQL itself, not the query text, keeps a query
    * inside its project.
+   *
+   * The role is created here; the demo's orders table, its GRANT to the role and its row-level
+   * security policy are created by the demo seed (DEMO_ORDERS_SQL in src/adapters/db/seed.ts),
+   * since orders is user data in public, not one of the service's tables. The notes below
+   * describe both halves.
    *
    * - chat_sql_reader: a NOLOGIN role with SELECT on the listed columns of orders and nothing
    *   else. The service's own user is made a member, so that it can `SET LOCAL ROLE
@@ -116,25 +115,16 @@ BEGIN
           RAISE WARNING 'chat_sql_reader not granted to % (%): guarded SQL stays unavailable', current_user, SQLERRM;
       END;
     END IF;
-    GRANT SELECT (id, project, status, amount, customer, created_at) ON orders TO chat_sql_reader;
   END IF;
 END
 $guarded$;
-
-ALTER TABLE orders ENABLE ROW LEVEL SECURITY;
-ALTER TABLE orders FORCE ROW LEVEL SECURITY;
-CREATE POLICY orders_project_isolation ON orders AS PERMISSIVE FOR ALL TO PUBLIC
-  USING (current_user <> 'chat_sql_reader' OR project = current_setting('chat.project', true))
-  WITH CHECK (current_user <> 'chat_sql_reader');
-COMMENT ON POLICY orders_project_isolation ON orders IS
-  'chat_sql_reader (guarded model-written SQL) sees only the rows of the project in the chat.project setting; every other role is unrestricted';
 `,
   },
   {
     id: '0004_project_guarded_sql',
     sql: `
-ALTER TABLE projects ADD COLUMN guarded_sql boolean NOT NULL DEFAULT false;
-COMMENT ON COLUMN projects.guarded_sql IS 'opt-in: the model may write one guarded SELECT over this project''s rows';
+ALTER TABLE ${t.projects} ADD COLUMN guarded_sql boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN ${t.projects}.guarded_sql IS 'opt-in: the model may write one guarded SELECT over this project''s rows';
 `,
   },
   /*
@@ -149,9 +139,9 @@ COMMENT ON COLUMN projects.guarded_sql IS 'opt-in: the model may write one guard
   {
     id: '0005_documents',
     sql: `
-CREATE TABLE documents (
+CREATE TABLE ${t.documents} (
   id uuid PRIMARY KEY,
-  project text NOT NULL REFERENCES projects (slug) ON DELETE CASCADE,
+  project text NOT NULL REFERENCES ${t.projects} (slug) ON DELETE CASCADE,
   title text NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
   media_type text NOT NULL CHECK (media_type IN ('text/markdown', 'text/plain')),
   size_bytes integer NOT NULL CHECK (size_bytes >= 0),
@@ -159,9 +149,9 @@ CREATE TABLE documents (
   created_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (id, project)
 );
-CREATE INDEX documents_project_idx ON documents (project, created_at DESC);
+CREATE INDEX documents_project_idx ON ${t.documents} (project, created_at DESC);
 
-CREATE TABLE document_chunks (
+CREATE TABLE ${t.documentChunks} (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   document_id uuid NOT NULL,
   project text NOT NULL,
@@ -170,12 +160,12 @@ CREATE TABLE document_chunks (
   tsv tsvector GENERATED ALWAYS AS (
     setweight(to_tsvector('spanish'::regconfig, content), 'A') || setweight(to_tsvector('english'::regconfig, content), 'B')
   ) STORED,
-  FOREIGN KEY (document_id, project) REFERENCES documents (id, project) ON DELETE CASCADE,
+  FOREIGN KEY (document_id, project) REFERENCES ${t.documents} (id, project) ON DELETE CASCADE,
   UNIQUE (document_id, position)
 );
-CREATE INDEX document_chunks_tsv_idx ON document_chunks USING gin (tsv);
-CREATE INDEX document_chunks_project_idx ON document_chunks (project);
-COMMENT ON COLUMN document_chunks.project IS 'always the document''s project (composite foreign key); every search filters on it';
+CREATE INDEX document_chunks_tsv_idx ON ${t.documentChunks} USING gin (tsv);
+CREATE INDEX document_chunks_project_idx ON ${t.documentChunks} (project);
+COMMENT ON COLUMN ${t.documentChunks}.project IS 'always the document''s project (composite foreign key); every search filters on it';
 
 DO $vector$
 BEGIN
@@ -188,8 +178,8 @@ BEGIN
     END;
   END IF;
   IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector') THEN
-    EXECUTE 'ALTER TABLE document_chunks ADD COLUMN embedding vector';
-    EXECUTE 'COMMENT ON COLUMN document_chunks.embedding IS ''the passage''''s embedding (OPENAI_EMBEDDING_MODEL), NULL when none was configured''';
+    EXECUTE 'ALTER TABLE ${t.documentChunks} ADD COLUMN embedding vector';
+    EXECUTE 'COMMENT ON COLUMN ${t.documentChunks}.embedding IS ''the passage''''s embedding (OPENAI_EMBEDDING_MODEL), NULL when none was configured''';
   END IF;
 END
 $vector$;
@@ -203,9 +193,9 @@ $vector$;
      */
     id: '0006_message_keys',
     sql: `
-ALTER TABLE messages ADD COLUMN write_key uuid;
-CREATE UNIQUE INDEX messages_write_key_idx ON messages (write_key);
-COMMENT ON COLUMN messages.write_key IS 'chosen by the writer: a retried insert of the same message is a no-op';
+ALTER TABLE ${t.messages} ADD COLUMN write_key uuid;
+CREATE UNIQUE INDEX messages_write_key_idx ON ${t.messages} (write_key);
+COMMENT ON COLUMN ${t.messages}.write_key IS 'chosen by the writer: a retried insert of the same message is a no-op';
 `,
   },
   {
@@ -215,49 +205,97 @@ COMMENT ON COLUMN messages.write_key IS 'chosen by the writer: a retried insert 
      */
     id: '0007_project_semantic_models',
     sql: `
-ALTER TABLE projects ADD COLUMN semantic_model jsonb;
-ALTER TABLE projects ADD COLUMN tenant text;
-COMMENT ON COLUMN projects.semantic_model IS 'the project''s semantic model (npm run project:add), validated; NULL: the demo catalogue';
-COMMENT ON COLUMN projects.tenant IS 'the value the model''s tenancy filters on; NULL: the project''s slug';
+ALTER TABLE ${t.projects} ADD COLUMN semantic_model jsonb;
+ALTER TABLE ${t.projects} ADD COLUMN tenant text;
+COMMENT ON COLUMN ${t.projects}.semantic_model IS 'the project''s semantic model (npm run project:add), validated; NULL: the demo catalogue';
+COMMENT ON COLUMN ${t.projects}.tenant IS 'the value the model''s tenancy filters on; NULL: the project''s slug';
 `,
   },
-];
+  ];
+}
+
+/** Migration ids in order (the same in every schema). */
+export const MIGRATION_IDS: readonly string[] = migrationsFor(serviceTables()).map((m) => m.id);
 
 const LOCK_KEY = 727_274_001; // arbitrary, constant: serialises concurrent migrators
 
-/** Applies the migrations that are missing and returns the ids this call applied; safe to run concurrently. */
-export async function migrate(db: Database): Promise<string[]> {
+/**
+ * The previous layout: versions before DATABASE_SCHEMA created their tables in public (the first
+ * schema of the default search_path) and recorded them in public.schema_migrations. Such a
+ * database is moved, table by table, into the service's schema: only the tables that the recorded
+ * migrations created, so a user's own table of the same name is never touched, and only when
+ * public.schema_migrations is ours (our columns, our first migration's id) — Rails, for one, has a
+ * schema_migrations table of its own. The demo's orders stays in public: it is user data (its
+ * foreign key follows projects into the new schema, as foreign keys name tables, not paths).
+ * Runs under the migration lock, before the schema's own bookkeeping table exists: once that
+ * exists the move has happened (or there was nothing to move).
+ */
+function moveLegacyLayout(t: ServiceTables): string {
+  const move = (table: string) => `ALTER TABLE public.${table} SET SCHEMA ${t.schema};`;
+  return `DO $legacy$
+DECLARE
+  applied text[];
+BEGIN
+  IF to_regclass('${t.schemaMigrations}') IS NOT NULL THEN RETURN; END IF;
+  IF (SELECT count(*) FROM information_schema.columns
+      WHERE table_schema = 'public' AND table_name = 'schema_migrations' AND column_name IN ('id', 'applied_at', 'run_id')) <> 3 THEN
+    RETURN;
+  END IF;
+  SELECT array_agg(id::text) INTO applied FROM public.schema_migrations;
+  IF applied IS NULL OR NOT ('0001_projects_and_orders' = ANY (applied)) THEN RETURN; END IF;
+  ${move('projects')}
+  IF '0002_conversations' = ANY (applied) THEN
+    ${move('conversations')}
+    ${move('messages')}
+  END IF;
+  IF '0005_documents' = ANY (applied) THEN
+    ${move('documents')}
+    ${move('document_chunks')}
+  END IF;
+  ${move('schema_migrations')}
+END
+$legacy$;`;
+}
+
+/**
+ * Applies the migrations that are missing in the service's schema (default chat_api) and returns
+ * the ids this call applied; safe to run concurrently. A database laid out by an earlier version
+ * (our tables in public) is moved into the schema first.
+ */
+export async function migrate(db: Database, t: ServiceTables = serviceTables()): Promise<string[]> {
   await db.exec(`BEGIN;
 SELECT pg_advisory_xact_lock(${LOCK_KEY});
-CREATE TABLE IF NOT EXISTS schema_migrations (
+CREATE SCHEMA IF NOT EXISTS ${t.schema};
+${moveLegacyLayout(t)}
+CREATE TABLE IF NOT EXISTS ${t.schemaMigrations} (
   id text PRIMARY KEY,
   applied_at timestamptz NOT NULL DEFAULT now(),
   run_id text
 );
 COMMIT;`);
-  const before = new Set(await appliedMigrations(db));
+  const before = new Set(await appliedMigrations(db, t));
   // Marks this call's rows, so that a concurrent migrator's work is not reported as ours.
   const runId = crypto.randomUUID();
-  for (const migration of MIGRATIONS.filter((m) => !before.has(m.id))) {
+  for (const migration of migrationsFor(t).filter((m) => !before.has(m.id))) {
     // The migration and its bookkeeping row commit together, under the lock, or not at all;
     // the re-check inside the lock makes a concurrent migrator skip what another one applied.
     await db.exec(`BEGIN;
 SELECT pg_advisory_xact_lock(${LOCK_KEY});
 DO $migrate$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM schema_migrations WHERE id = '${migration.id}') THEN
+  IF NOT EXISTS (SELECT 1 FROM ${t.schemaMigrations} WHERE id = '${migration.id}') THEN
     EXECUTE ${dollarQuote(migration.sql)};
-    INSERT INTO schema_migrations (id, run_id) VALUES ('${migration.id}', '${runId}');
+    INSERT INTO ${t.schemaMigrations} (id, run_id) VALUES ('${migration.id}', '${runId}');
   END IF;
 END $migrate$;
 COMMIT;`);
   }
-  const mine = await db.query<{ id: string }>('SELECT id FROM schema_migrations WHERE run_id = $1 ORDER BY id', [runId]);
+  const mine = await db.query<{ id: string }>(`SELECT id FROM ${t.schemaMigrations} WHERE run_id = $1 ORDER BY id`, [runId]);
   return mine.map((row) => row.id);
 }
 
-/** Names of the migrations recorded as applied. */
-export async function appliedMigrations(db: Database): Promise<string[]> {
-  const rows = await db.query<{ id: string }>('SELECT id FROM schema_migrations ORDER BY id');
+/** Names of the migrations recorded as applied in the service's schema. */
+export async function appliedMigrations(db: Database, t: ServiceTables = serviceTables()): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(`SELECT id FROM ${t.schemaMigrations} ORDER BY id`);
   return rows.map((row) => row.id);
 }
 
@@ -266,11 +304,12 @@ function dollarQuote(sql: string): string {
   return `$body$${sql}$body$`;
 }
 
-/** Names of migrations the database still needs; empty when it is up to date. */
-export async function pendingMigrations(db: Database): Promise<string[]> {
-  const [exists] = await db.query<{ present: boolean }>(
-    "SELECT to_regclass('schema_migrations') IS NOT NULL AS present",
-  );
-  const applied = new Set(exists?.present ? await appliedMigrations(db) : []);
-  return MIGRATIONS.map((m) => m.id).filter((id) => !applied.has(id));
+/**
+ * Names of migrations the database still needs; empty when it is up to date. A database still in
+ * the previous layout (our tables in public) needs them all: migrating moves it.
+ */
+export async function pendingMigrations(db: Database, t: ServiceTables = serviceTables()): Promise<string[]> {
+  const [exists] = await db.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [t.schemaMigrations]);
+  const applied = new Set(exists?.present ? await appliedMigrations(db, t) : []);
+  return MIGRATION_IDS.filter((id) => !applied.has(id));
 }

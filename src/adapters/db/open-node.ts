@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js';
 import type { Database } from './database.js';
 import { migrate } from './migrations.js';
+import { serviceTables } from './tables.js';
 import { createNodePostgresDatabase } from './node-postgres.js';
 import { seedDemoData } from './seed.js';
 
@@ -26,9 +27,10 @@ export async function openNodeDatabase(
   // Loaded only when used: the embedded engine is large and servers with DATABASE_URL never need it.
   const { createPgliteDatabase } = await import('./pglite.js');
   const db = await createPgliteDatabase(embeddedDataDir);
-  await migrate(db);
-  const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM projects');
+  const tables = serviceTables(config.DATABASE_SCHEMA);
+  await migrate(db, tables);
+  const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${tables.projects}`);
   const empty = (row?.n ?? 0) === 0;
-  if (empty) await seedDemoData(db);
+  if (empty) await seedDemoData(db, new Date(), tables);
   return { db, kind: 'embedded', seeded: empty };
 }

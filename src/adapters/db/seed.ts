@@ -1,4 +1,5 @@
 import type { Database } from './database.js';
+import { serviceTables, type ServiceTables } from './tables.js';
 
 /** A demo project: its registry row and how many orders it gets. */
 type DemoProject = {
@@ -13,7 +14,7 @@ type DemoProject = {
   orders: number;
 };
 
-const BUSINESS_PROMPT =
+export const BUSINESS_PROMPT =
   'Eres el asistente de datos de {name}. Respondes en el idioma de la pregunta, con brevedad y precisión. ' +
   'Si la pregunta requiere cifras que no tienes, dilo y sugiere cómo preguntarlas (por ejemplo: "¿Cuántas órdenes pendientes hay?").';
 
@@ -51,18 +52,72 @@ const CUSTOMERS = [
 ];
 
 /**
+ * The demo's orders table, in public: user data, not one of the service's tables (those live in
+ * DATABASE_SCHEMA), so migrations never create it and a company's own `orders` is never touched:
+ * the demo refuses to run over a public.orders that is not the demo's. Also the guarded-SQL half
+ * that needs the table (see 0003_guarded_sql in migrations.ts): the reader role's column grant and
+ * the forced row-level security policy keyed on chat.project. Idempotent: a database laid out by
+ * an earlier version already has all of it.
+ */
+function demoOrdersSql(t: ServiceTables): string {
+  return `
+DO $demo$
+BEGIN
+  IF to_regclass('public.orders') IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM pg_constraint
+    -- to_regclass, not ::regclass: a cast of a constant is resolved when the block is planned, before the IF can skip it
+    WHERE conrelid = to_regclass('public.orders') AND contype = 'f' AND confrelid = to_regclass('${t.projects}')
+  ) THEN
+    RAISE EXCEPTION 'public.orders exists and is not the demo''s (no foreign key to ${t.projects.replaceAll('"', '')}): the demo data is not loaded over it';
+  END IF;
+END
+$demo$;
+CREATE TABLE IF NOT EXISTS public.orders (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  project text NOT NULL REFERENCES ${t.projects} (slug) ON DELETE CASCADE,
+  status text NOT NULL CHECK (status IN ('pending', 'shipped', 'delivered', 'cancelled')),
+  amount numeric(12, 2) NOT NULL CHECK (amount >= 0),
+  customer text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS orders_project_status_idx ON public.orders (project, status);
+CREATE INDEX IF NOT EXISTS orders_project_created_at_idx ON public.orders (project, created_at DESC);
+DO $guarded$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'chat_sql_reader') THEN
+    GRANT SELECT (id, project, status, amount, customer, created_at) ON public.orders TO chat_sql_reader;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_policies WHERE schemaname = 'public' AND tablename = 'orders' AND policyname = 'orders_project_isolation') THEN
+    ALTER TABLE public.orders ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE public.orders FORCE ROW LEVEL SECURITY;
+    CREATE POLICY orders_project_isolation ON public.orders AS PERMISSIVE FOR ALL TO PUBLIC
+      USING (current_user <> 'chat_sql_reader' OR project = current_setting('chat.project', true))
+      WITH CHECK (current_user <> 'chat_sql_reader');
+    COMMENT ON POLICY orders_project_isolation ON public.orders IS
+      'chat_sql_reader (guarded model-written SQL) sees only the rows of the project in the chat.project setting; every other role is unrestricted';
+  END IF;
+END
+$guarded$;`;
+}
+
+/** Creates the demo's orders table (empty) in a migrated database, for tests that load their own rows. */
+export async function createDemoTables(db: Database, t: ServiceTables = serviceTables()): Promise<void> {
+  await db.exec(`BEGIN;${demoOrdersSql(t)}\nCOMMIT;`);
+}
+
+/**
  * Loads the demo projects and their orders, replacing the demo projects' previous orders.
  * Values are derived from the row number, so every seed has the same shape; dates are spread
  * over the 180 days before `now`, so time-window questions always have answers.
  */
-export async function seedDemoData(db: Database, now: Date = new Date()): Promise<void> {
+export async function seedDemoData(db: Database, now: Date = new Date(), t: ServiceTables = serviceTables()): Promise<void> {
   const projectRows = DEMO_PROJECTS.map((p) =>
     `(${literal(p.slug)}, ${literal(p.displayName)}, ${literal(p.systemPrompt)}, ${p.openToAll}, ` +
     `${textArray(p.allowedUserIds)}, ${p.enabledQueries === null ? 'NULL' : textArray(p.enabledQueries)}, ${p.guardedSql})`,
   );
   const orderInserts = DEMO_PROJECTS.filter((p) => p.orders > 0).map(
     (p, index) => `
-INSERT INTO orders (project, status, amount, customer, created_at)
+INSERT INTO public.orders (project, status, amount, customer, created_at)
 SELECT ${literal(p.slug)},
        CASE WHEN h < 20 THEN 'pending' WHEN h < 45 THEN 'shipped' WHEN h < 88 THEN 'delivered' ELSE 'cancelled' END,
        round((15 + ((i * 7907 + ${index * 131}) % 98500) / 100.0)::numeric, 2),
@@ -71,12 +126,13 @@ SELECT ${literal(p.slug)},
 FROM (SELECT i, (i * 37 + i / 13 + ${index * 11}) % 100 AS h FROM generate_series(1, ${p.orders}) AS i) AS numbered;`,
   );
   await db.exec(`BEGIN;
-INSERT INTO projects (slug, display_name, system_prompt, open_to_all, allowed_user_ids, enabled_queries, guarded_sql)
+INSERT INTO ${t.projects} (slug, display_name, system_prompt, open_to_all, allowed_user_ids, enabled_queries, guarded_sql)
 VALUES ${projectRows.join(',\n       ')}
 ON CONFLICT (slug) DO UPDATE SET display_name = EXCLUDED.display_name, system_prompt = EXCLUDED.system_prompt,
   open_to_all = EXCLUDED.open_to_all, allowed_user_ids = EXCLUDED.allowed_user_ids, enabled_queries = EXCLUDED.enabled_queries,
   guarded_sql = EXCLUDED.guarded_sql;
-DELETE FROM orders WHERE project IN (${DEMO_PROJECTS.map((p) => literal(p.slug)).join(', ')});
+${demoOrdersSql(t)}
+DELETE FROM public.orders WHERE project IN (${DEMO_PROJECTS.map((p) => literal(p.slug)).join(', ')});
 ${orderInserts.join('\n')}
 COMMIT;`);
 }

@@ -11,7 +11,7 @@ export const health: RouteHandler<typeof healthRoute, AppEnv> = (c) => c.json({ 
 export const ready: RouteHandler<typeof readyRoute, AppEnv> = async (c) => {
   let pending: string[];
   try {
-    pending = await pendingMigrations(c.var.services.db);
+    pending = await pendingMigrations(c.var.services.db, c.var.services.tables);
   } catch (error) {
     if (!(error instanceof DatabaseUnavailableError)) throw error;
     throw new ProblemError(503, 'not-ready', `database ${error.kind === 'timeout' ? 'too slow' : 'unreachable'}`, { headers: { 'Retry-After': '5' } });

@@ -1,6 +1,5 @@
 import type { Answer, Question } from './answer.js';
-import type { ConversationContext } from '../conversations.js';
-import type { StoredCall } from './semantic.js';
+import type { ConversationContext, ConversationStore } from '../conversations.js';
 import type { Project, ProjectDirectory, ProjectLookup } from '../projects.js';
 
 export type AskInput = {
@@ -28,26 +27,9 @@ export type AskResult = {
   lookup: { ms: number; cache: ProjectLookup['cache'] };
 };
 
-/**
- * What the chat flow needs of conversation memory (conversations.ts). The answer's `call` —
- * a catalogue call or a tagged semantic query (semantic.ts) — is stored as jsonb and read back
- * as `previousCall`, which the answerer decodes (readStoredCall) rather than trusts.
- *
- * TODO(conversations.ts, owned by the chat_api schema move): its `call?: QueryCall` and
- * `previousCall: QueryCall | null` should become `StoredCall`; until then this interface is the
- * honest type, and the store fits it through TypeScript's method-parameter bivariance (the store
- * only JSON-encodes the value, so any StoredCall is written as is).
- */
-export interface ConversationMemory {
-  startNew(question: string, userId: string, project: string): { context: ConversationContext; stored: Promise<void> };
-  resume(question: string, userId: string, project: string, id: string): Promise<ConversationContext>;
-  recordAnswer(id: string, answer: { respuesta: string; fuente: string; consulta?: string; datos?: Record<string, unknown>; call?: StoredCall }): Promise<void>;
-  recordFailure(id: string, problemType: string): Promise<void>;
-}
-
 export type ChatServiceDeps = {
   projects: ProjectDirectory;
-  conversations: ConversationMemory;
+  conversations: ConversationStore;
   answer: (question: Question) => Promise<Answer>;
   /** What the client is told about a failure, stored with the failed turn. */
   describeFailure: (error: unknown) => string;

@@ -1,3 +1,4 @@
+import type { ServiceTables } from '../../adapters/db/tables.js';
 import type { Database, Transaction } from '../../adapters/db/database.js';
 import type { EmbeddingModel } from '../../adapters/llm/embeddings.js';
 import { ModelError } from '../../adapters/llm/model.js';
@@ -42,6 +43,8 @@ export type KnowledgeStore = {
 
 export type KnowledgeStoreOptions = {
   db: Database;
+  /** The service's tables, qualified with DATABASE_SCHEMA. */
+  tables: ServiceTables;
   /** Without it (or without pgvector) search is full-text only. */
   embeddings?: EmbeddingModel | null | undefined;
   /** Vector matches below this cosine similarity are ignored (default 0.3). */
@@ -64,14 +67,15 @@ const DEFAULT_LIMIT = 4;
  * can return another project's text.
  */
 export function createKnowledgeStore(options: KnowledgeStoreOptions): KnowledgeStore {
-  const { db } = options;
+  const { db, tables: t } = options;
   const minSimilarity = options.minSimilarity ?? 0.3;
   const facts = options.facts ?? createKnowledgeFacts();
   const embeddingColumn = () =>
     (facts.embeddingColumn ??= db
       .query<{ present: boolean }>(
         `SELECT EXISTS (SELECT 1 FROM information_schema.columns
-                         WHERE table_schema = current_schema() AND table_name = 'document_chunks' AND column_name = 'embedding') AS present`,
+                         WHERE table_schema = $1 AND table_name = 'document_chunks' AND column_name = 'embedding') AS present`,
+        [t.schemaName],
       )
       .then(([row]) => row?.present === true)
       .catch((error) => {
@@ -94,8 +98,8 @@ export function createKnowledgeStore(options: KnowledgeStoreOptions): KnowledgeS
       created_at: Date | string;
     }>(
       `SELECT d.id, d.title, d.media_type, d.size_bytes, d.created_by, d.created_at,
-              (SELECT count(*)::int FROM document_chunks c WHERE c.document_id = d.id AND c.project = d.project) AS chunks
-         FROM documents d
+              (SELECT count(*)::int FROM ${t.documentChunks} c WHERE c.document_id = d.id AND c.project = d.project) AS chunks
+         FROM ${t.documents} d
         WHERE d.project = $1 AND ($2::uuid IS NULL OR d.id = $2::uuid)
         ORDER BY d.created_at DESC, d.title`,
       [project, id ?? null],
@@ -127,8 +131,8 @@ export function createKnowledgeStore(options: KnowledgeStoreOptions): KnowledgeS
            FROM words WHERE numnode(es) > 0 AND numnode(en) > 0
        )
        SELECT c.document_id, d.title, c.position, c.content, ts_rank_cd(c.tsv, q.query)::float8 AS score
-         FROM q, document_chunks c
-         JOIN documents d ON d.id = c.document_id AND d.project = c.project
+         FROM q, ${t.documentChunks} c
+         JOIN ${t.documents} d ON d.id = c.document_id AND d.project = c.project
         WHERE q.query IS NOT NULL AND c.project = $1 AND c.tsv @@ q.query
         ORDER BY score DESC, d.created_at, c.document_id, c.position
         LIMIT $3`,
@@ -140,8 +144,8 @@ export function createKnowledgeStore(options: KnowledgeStoreOptions): KnowledgeS
   async function searchVector(project: string, vector: number[], limit: number): Promise<Passage[]> {
     const rows = await db.query<{ document_id: string; title: string; position: number; content: string; score: number }>(
       `SELECT c.document_id, d.title, c.position, c.content, (1 - (c.embedding <=> $2::vector))::float8 AS score
-         FROM document_chunks c
-         JOIN documents d ON d.id = c.document_id AND d.project = c.project
+         FROM ${t.documentChunks} c
+         JOIN ${t.documents} d ON d.id = c.document_id AND d.project = c.project
         WHERE c.project = $1 AND c.embedding IS NOT NULL AND vector_dims(c.embedding) = $3
         ORDER BY c.embedding <=> $2::vector, c.document_id, c.position
         LIMIT $4`,
@@ -161,19 +165,19 @@ export function createKnowledgeStore(options: KnowledgeStoreOptions): KnowledgeS
       const id = crypto.randomUUID();
       await inTransaction(async (tx) => {
         await tx.query(
-          `INSERT INTO documents (id, project, title, media_type, size_bytes, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
+          `INSERT INTO ${t.documents} (id, project, title, media_type, size_bytes, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
           [id, project, document.title, document.mediaType, new TextEncoder().encode(document.content).length, document.createdBy],
         );
         const positions = passages.map((_, index) => index);
         if (vectors) {
           await tx.query(
-            `INSERT INTO document_chunks (document_id, project, position, content, embedding)
+            `INSERT INTO ${t.documentChunks} (document_id, project, position, content, embedding)
              SELECT $1, $2, p, c, e::vector FROM unnest($3::int[], $4::text[], $5::text[]) AS t(p, c, e)`,
             [id, project, positions, passages, vectors.map(vectorLiteral)],
           );
         } else {
           await tx.query(
-            `INSERT INTO document_chunks (document_id, project, position, content)
+            `INSERT INTO ${t.documentChunks} (document_id, project, position, content)
              SELECT $1, $2, p, c FROM unnest($3::int[], $4::text[]) AS t(p, c)`,
             [id, project, positions, passages],
           );
@@ -186,12 +190,12 @@ export function createKnowledgeStore(options: KnowledgeStoreOptions): KnowledgeS
     list: (project) => list(project),
 
     async remove(project, id) {
-      const rows = await db.query('DELETE FROM documents WHERE project = $1 AND id = $2 RETURNING id', [project, id]);
+      const rows = await db.query(`DELETE FROM ${t.documents} WHERE project = $1 AND id = $2 RETURNING id`, [project, id]);
       return rows.length > 0;
     },
 
     async hasDocuments(project) {
-      const rows = await db.query('SELECT 1 FROM documents WHERE project = $1 LIMIT 1', [project]);
+      const rows = await db.query(`SELECT 1 FROM ${t.documents} WHERE project = $1 LIMIT 1`, [project]);
       return rows.length > 0;
     },
 
