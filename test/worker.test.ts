@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../scripts/free-port.js';
 import { createSeededDatabase, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';
 import { cleanEnv, startProcess, type Started } from './support/processes.js';
+import { loadModel } from './support/semantic-queries.js';
 import { accessToken, TEST_SECRET } from './support/tokens.js';
 
 /** Polls until `find` returns a value; fails after `ms`. */
@@ -66,6 +68,13 @@ describe.each([neonVariant, hyperdriveVariant])('the API as a Cloudflare Worker:
 
   beforeAll(async () => {
     test = await createSeededDatabase('postgres');
+    // A project of the user's own (Django-style) tables, described by its semantic model.
+    await test.db.exec(readFileSync('test/fixtures/schemas/ventas.sql', 'utf8'));
+    await test.db.query(
+      `INSERT INTO chat_api.projects (slug, display_name, system_prompt, open_to_all, semantic_model, tenant)
+       VALUES ('ventas_norte', 'Ventas Norte', '', true, $1::jsonb, '1')`,
+      [JSON.stringify(loadModel('test/fixtures/models/ventas.yaml'))],
+    );
     model = await new FakeOpenAI().start();
     ({ process: worker, base } = await variant.start(test, {
       JWT_SECRET_KEY: TEST_SECRET,
@@ -121,6 +130,15 @@ describe.each([neonVariant, hyperdriveVariant])('the API as a Cloudflare Worker:
     const id = slug.replaceAll('_', '-');
     expect(await asked(`${id}-1`)).toBe('miss');
     expect(await asked(`${id}-2`)).toBe('hit');
+  });
+
+  it("answers from a project's semantic model over the user's own tables, for its tenant only", async () => {
+    for (const [question, estado] of [['¿Cuántos pedidos pendientes hay?', 'P'], ['How many shipped orders?', 'E']] as const) {
+      const response = await chat(question, 'ventas_norte');
+      expect(response.status).toBe(200);
+      const [row] = await test.db.query<{ n: number }>('SELECT count(*)::int AS n FROM ventas_pedido WHERE empresa_id = 1 AND estado = $1', [estado]);
+      expect(await response.json()).toMatchObject({ fuente: 'database', consulta: 'aggregate', datos: { count: row!.n } });
+    }
   });
 
   it('keeps answering concurrent requests (one connection per request)', async () => {
