@@ -18,6 +18,7 @@ import { BUSINESS_PROMPT } from '../src/adapters/db/seed.js';
 import { InvalidInputError } from '../src/services/errors.js';
 import { registerProject, type ProjectRegistration, type RegisteredProject } from '../src/services/projects.js';
 import { databaseLayer } from '../src/services/semantic-model/database-check.js';
+import { tenantProblems } from '../src/services/semantic-model/tenant-check.js';
 import { formatValidation } from '../src/services/semantic-model/report.js';
 import { validateModelText, type ModelLayer } from '../src/services/semantic-model/validate.js';
 
@@ -146,6 +147,15 @@ async function main(): Promise<number> {
     console.log(formatValidation(opts.file, validation).join('\n'));
     if (!validation.ok || !validation.model) {
       console.log(`project ${opts.slug} not changed: its model has errors (the stored model, if any, stays)`);
+      return 1;
+    }
+    // The tenant the project will have: the one given, else the stored one, else the slug.
+    const [existing] = await db.query<{ tenant: string | null }>(`SELECT tenant FROM ${tables.projects} WHERE slug = $1`, [opts.slug]);
+    const tenant = opts.tenant ?? existing?.tenant ?? opts.slug;
+    const misfits = await tenantProblems(db, validation.model, tenant);
+    if (misfits.length > 0) {
+      console.log(misfits.map((problem) => `  ${problem}`).join('\n'));
+      console.log(`project ${opts.slug} not changed: the tenant does not fit the model's tenant columns (--tenant VALUE sets it)`);
       return 1;
     }
     const registered = await registerProject(db, tables, {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
 import { migrate } from '../src/adapters/db/migrations.js';
+import { createDemoTables } from '../src/adapters/db/seed.js';
 import { createServiceContainer } from '../src/services/container.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { cleanEnv, runProcess } from './support/processes.js';
@@ -21,6 +22,7 @@ beforeAll(async () => {
   [test, unmigrated] = await Promise.all([createTestDatabase('postgres'), createTestDatabase('postgres')]);
   await migrate(test.db);
   await test.db.exec(readFileSync('test/fixtures/schemas/ventas.sql', 'utf8'));
+  await createDemoTables(test.db); // the demo model's orders table, empty
   dir = mkdtempSync(join(tmpdir(), 'project-add-'));
 });
 
@@ -89,10 +91,18 @@ describe('npm run project:add: good models', () => {
   });
 
   it('without --tenant the tenant is the slug', async () => {
-    const { code, output } = await run(['--slug', 'ventas_slug', '--model', GOOD, '--users', '3']);
-    expect(output).toMatch(/project ventas_slug registered: 2 models, tenant ventas_slug \(its slug\), open to user 3;/);
+    const { code, output } = await run(['--slug', 'demo_slug', '--model', 'models/demo.yaml', '--users', '3']);
+    expect(output).toMatch(/project demo_slug registered: 1 model, tenant demo_slug \(its slug\), open to user 3;/);
     expect(code).toBe(0);
-    expect((await stored('ventas_slug'))?.tenant).toBeNull();
+    expect((await stored('demo_slug'))?.tenant).toBeNull();
+  });
+
+  it('a tenant that does not fit a tenant column is refused, naming the column', async () => {
+    const { code, output } = await run(['--slug', 'ventas_slug', '--model', GOOD, '--users', '3']);
+    expect(output).toContain('model pedido: the tenant "ventas_slug" does not fit public.ventas_pedido.empresa_id (invalid input syntax for type bigint');
+    expect(output).toContain('project ventas_slug not changed: the tenant does not fit');
+    expect(code).toBe(1);
+    expect(await stored('ventas_slug')).toBeUndefined();
   });
 });
 
@@ -101,7 +111,7 @@ describe('npm run project:add: a bad model is refused and the last good one stay
   let goodVersion: string | null | undefined;
 
   beforeAll(async () => {
-    const { code } = await run(['--slug', slug, '--model', GOOD, '--users', '1']);
+    const { code } = await run(['--slug', slug, '--model', GOOD, '--users', '1', '--tenant', '1']);
     expect(code).toBe(0);
     goodVersion = (await stored(slug))?.version;
     expect(goodVersion).toMatch(/^[0-9a-f]{32}$/);
@@ -165,7 +175,7 @@ describe('npm run project:add: refusals in one line', () => {
   });
 
   it('a new project must say who may use it; nothing is stored', async () => {
-    const { code, output } = await run(['--slug', 'ventas_nobody', '--model', GOOD]);
+    const { code, output } = await run(['--slug', 'ventas_nobody', '--model', GOOD, '--tenant', '1']);
     expect(output).toMatch(/\nproject:add: project "ventas_nobody" is new: say who may use it with --open-to-all or --users 1,2,3\n$/);
     expect(code).toBe(1);
     expect(await stored('ventas_nobody')).toBeUndefined();
@@ -219,7 +229,7 @@ describe('a running service picks up a changed model within PROJECT_CACHE_TTL_MS
     // Long enough for the command (about 2 s of tsx start-up) to finish inside it, so the stale read below is checked.
     const ttlMs = 4_000;
     const slug = 'ventas_live';
-    expect((await run(['--slug', slug, '--model', GOOD, '--users', '1'])).code).toBe(0);
+    expect((await run(['--slug', slug, '--model', GOOD, '--users', '1', '--tenant', '1'])).code).toBe(0);
     // Built once, as the app builds it for a process; each lookup binds it to the database again.
     const container = createServiceContainer(containerDeps(String(ttlMs)));
     const lookup = () => container(test.db).projects.existing(slug);
