@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, configSchema } from '../src/config.js';
 import { serviceTables, type ServiceTables } from '../src/adapters/db/tables.js';
 
@@ -23,4 +24,37 @@ export function databaseTables(): ServiceTables {
   const parsed = configSchema.shape.DATABASE_SCHEMA.safeParse(process.env.DATABASE_SCHEMA);
   if (!parsed.success) throw new ConfigError(`DATABASE_SCHEMA: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return serviceTables(parsed.data);
+}
+
+/** A mistake in how a command was called: printed as one line, with the usage. */
+export class UsageError extends Error {}
+
+/**
+ * node:util's parseArgs (strict) with `--help` and one-line usage errors: its own messages run
+ * on over several sentences, so the first is kept.
+ */
+export function parseOptions<const O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O, usage: string, allowPositionals = false) {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(usage);
+    process.exit(0);
+  }
+  try {
+    return parseArgs({ args: argv, strict: true, allowPositionals, options });
+  } catch (error) {
+    const message = (error instanceof Error ? error.message : String(error)).split(/\.\s/)[0] ?? '';
+    throw new UsageError(`${message.replace(/^Unknown option '([^']+)'$/, 'unknown option $1')} (${usage})`);
+  }
+}
+
+/** Runs a command's main, exiting with its code; any failure is one line (`name: message`), no stack. */
+export function runCommand(name: string, main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(`${name}: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -6,35 +6,17 @@
  * option, a missing file or an unreachable database, each reported in one line).
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { databaseLayer } from '../src/services/semantic-model/database-check.js';
 import type { ModelFormat } from '../src/services/semantic-model/parse.js';
 import { formatValidation } from '../src/services/semantic-model/report.js';
 import { validateModelText, type ModelLayer } from '../src/services/semantic-model/validate.js';
+import { parseOptions, runCommand, UsageError } from './cli.js';
 
 const USAGE = 'usage: npm run model:check -- FILE [--database-url URL] [--format yaml|json]';
 
-class UsageError extends Error {}
-
 function options(argv: string[]): { file: string; databaseUrl?: string; format?: ModelFormat } {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: { 'database-url': { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (error) {
-    // node:util's message goes on about positionals: keep its first sentence.
-    const message = (error instanceof Error ? error.message : String(error)).split(/\.\s/)[0] ?? '';
-    throw new UsageError(`${message.replace(/^Unknown option '([^']+)'$/, 'unknown option $1')} (${USAGE})`);
-  }
-  if (parsed.values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  const parsed = parseOptions(argv, { 'database-url': { type: 'string' }, format: { type: 'string' } }, USAGE, true);
   const [file, ...rest] = parsed.positionals;
   if (file === undefined || rest.length > 0) throw new UsageError(`give exactly one model file (${USAGE})`);
   const format = parsed.values.format;
@@ -87,13 +69,4 @@ async function main(): Promise<number> {
   return validation.ok ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    // One line, no stack: usage mistakes and unexpected failures alike.
-    console.error(`model:check: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runCommand('model:check', main);

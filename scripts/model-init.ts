@@ -9,7 +9,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createNodePostgresDatabase } from '../src/adapters/db/node-postgres.js';
 import { draftSemanticModel } from '../src/services/semantic-model/draft.js';
 import { draftToYaml } from '../src/services/semantic-model/draft-yaml.js';
@@ -17,39 +16,23 @@ import { introspectDatabase, INTROSPECT_DEFAULTS } from '../src/services/semanti
 import { findTodoMarkers } from '../src/services/semantic-model/issues.js';
 import { JSON_SCHEMA_PATH } from '../src/services/semantic-model/json-schema.js';
 import { IDENTIFIER } from '../src/services/semantic-model/schema.js';
+import { parseOptions, runCommand, UsageError } from './cli.js';
 
 const USAGE =
   'usage: npm run model:init -- --database-url URL --out FILE [--schema S] [--tables a,b] [--tenant-column C] [--force]';
 
-class UsageError extends Error {}
-
 type Options = { databaseUrl: string; out: string; schema: string; tables?: string[]; tenantColumn?: string; force: boolean };
 
 function options(argv: string[]): Options {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        'database-url': { type: 'string' },
-        out: { type: 'string' },
-        schema: { type: 'string' },
-        tables: { type: 'string' },
-        'tenant-column': { type: 'string' },
-        force: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    const message = (error instanceof Error ? error.message : String(error)).split(/\.\s/)[0] ?? '';
-    throw new UsageError(`${message.replace(/^Unknown option '([^']+)'$/, 'unknown option $1')} (${USAGE})`);
-  }
+  const parsed = parseOptions(argv, {
+    'database-url': { type: 'string' },
+    out: { type: 'string' },
+    schema: { type: 'string' },
+    tables: { type: 'string' },
+    'tenant-column': { type: 'string' },
+    force: { type: 'boolean' },
+  }, USAGE);
   const v = parsed.values;
-  if (v.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
   const databaseUrl = v['database-url'];
   if (databaseUrl === undefined) throw new UsageError(`--database-url is required (${USAGE})`);
   if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new UsageError('--database-url must be a postgres:// or postgresql:// URL');
@@ -121,13 +104,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    // One line, no stack: usage mistakes, unreachable databases and empty schemas alike.
-    console.error(`model:init: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`);
-    process.exitCode = 1;
-  },
-);
+runCommand('model:init', main);

@@ -8,8 +8,7 @@
  * PROJECT_CACHE_TTL_MS. Exit 0 when stored; 1 otherwise, with the checker's report or one line.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { databaseTables, requireDatabaseUrl } from './cli.js';
+import { databaseTables, parseOptions, requireDatabaseUrl, UsageError } from './cli.js';
 import { ConfigError } from '../src/config.js';
 import { DatabaseUnavailableError, type Database } from '../src/adapters/db/database.js';
 import { pendingMigrations } from '../src/adapters/db/migrations.js';
@@ -30,8 +29,6 @@ const SLUG = /^[A-Za-z0-9_-]{1,64}$/;
 /** User ids are compared as strings with the token's claim; Django's are integers, others may be UUIDs. */
 const USER_ID = /^[A-Za-z0-9_.@-]{1,128}$/;
 
-class UsageError extends Error {}
-
 type Options = {
   slug: string;
   file: string;
@@ -41,33 +38,16 @@ type Options = {
 };
 
 function options(argv: string[]): Options {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        slug: { type: 'string' },
-        model: { type: 'string' },
-        tenant: { type: 'string' },
-        name: { type: 'string' },
-        'open-to-all': { type: 'boolean' },
-        users: { type: 'string' },
-        'guarded-sql': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    // node:util's messages run on over several sentences: keep the first.
-    const message = (error instanceof Error ? error.message : String(error)).split(/\.\s/)[0] ?? '';
-    throw new UsageError(`${message.replace(/^Unknown option '([^']+)'$/, 'unknown option $1')} (${USAGE})`);
-  }
+  const parsed = parseOptions(argv, {
+    slug: { type: 'string' },
+    model: { type: 'string' },
+    tenant: { type: 'string' },
+    name: { type: 'string' },
+    'open-to-all': { type: 'boolean' },
+    users: { type: 'string' },
+    'guarded-sql': { type: 'boolean' },
+  }, USAGE);
   const v = parsed.values;
-  if (v.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
   if (v.slug === undefined) throw new UsageError(`--slug is required (${USAGE})`);
   if (!SLUG.test(v.slug)) throw new UsageError(`--slug "${v.slug}" must be 1 to 64 letters, digits, _ or -`);
   if (v.model === undefined) throw new UsageError(`--model FILE is required (${USAGE})`);

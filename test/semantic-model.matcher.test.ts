@@ -6,6 +6,7 @@ import { checkQuery } from '../src/services/semantic-model/check.js';
 import { canonical, checkExamples, createSemanticMatcher, type SemanticMatcher } from '../src/services/semantic-model/matcher.js';
 import { parseSemanticModel } from '../src/services/semantic-model/parse.js';
 import { semanticQuerySchema, type Language, type SemanticModel, type SemanticQuery } from '../src/services/semantic-model/schema.js';
+import { CRM_POSITIVES, VENTAS_POSITIVES, type Positive } from './support/semantic-phrasings.js';
 
 function load(file: string): SemanticModel {
   const parsed = parseSemanticModel(readFileSync(file, 'utf8'), { fileName: file });
@@ -13,7 +14,6 @@ function load(file: string): SemanticModel {
   return parsed.model;
 }
 
-type Positive = [question: string, query: SemanticQuery, language: Language];
 type FollowUp = [first: string, followUp: string, expected: SemanticQuery | null];
 
 /** Every produced query must be valid for the schema and answerable by the model. */
@@ -151,78 +151,6 @@ const DEMO_FOLLOW_UPS: FollowUp[] = [
 // ventas (Django sales: codes P/E/C/X, join cliente)
 // ---------------------------------------------------------------------------------------------
 
-const VENTAS_POSITIVES: Positive[] = [
-  ["¿Cuántos pedidos hay?", {model: 'pedido', measure: 'pedidos'}, 'es'],
-  ["cuantos pedidos pendientes hay", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'P'}]}, 'es'],
-  ["pedidos por enviar", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'P'}]}, 'es'],
-  ["pedidos en camino esta semana", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'E'}], window: {kind: 'this_week'}}, 'es'],
-  ["pedidos completados hoy", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'C'}], window: {kind: 'today'}}, 'es'],
-  ["pedidos cancelados ayer", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'X'}], window: {kind: 'yesterday'}}, 'es'],
-  ["número de pedidos anulados en los últimos 10 días", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'X'}], window: {kind: 'last_days', days: 10}}, 'es'],
-  ["cantidad de pedidos entregados este mes", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'C'}], window: {kind: 'this_month'}}, 'es'],
-  ["pedidos pendientes o enviados", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', in: ['P', 'E']}]}, 'es'],
-  ["pedidos enviados y completados", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', in: ['E', 'C']}]}, 'es'],
-  ["importe de los pedidos completados", {model: 'pedido', measure: 'importe', filters: [{dimension: 'estado', equals: 'C'}]}, 'es'],
-  ["ventas de hoy", {model: 'pedido', measure: 'importe', window: {kind: 'today'}}, 'es'],
-  ["facturación del último mes", {model: 'pedido', measure: 'importe', window: {kind: 'last_days', days: 30}}, 'es'],
-  ["¿Cuánto facturado esta semana?", {model: 'pedido', measure: 'importe', window: {kind: 'this_week'}}, 'es'],
-  ["ticket medio este mes", {model: 'pedido', measure: 'ticket_medio', window: {kind: 'this_month'}}, 'es'],
-  ["importe medio de los pedidos completados", {model: 'pedido', measure: 'ticket_medio', filters: [{dimension: 'estado', equals: 'C'}]}, 'es'],
-  ["clientes distintos este mes", {model: 'pedido', measure: 'clientes_distintos', window: {kind: 'this_month'}}, 'es'],
-  ["número de clientes únicos", {model: 'pedido', measure: 'clientes_distintos'}, 'es'],
-  ["pedidos por estado", {model: 'pedido', measure: 'pedidos', group_by: 'estado'}, 'es'],
-  ["¿cuántos pedidos hay en cada estado?", {model: 'pedido', measure: 'pedidos', group_by: 'estado'}, 'es'],
-  ["importe por estado", {model: 'pedido', measure: 'importe', group_by: 'estado'}, 'es'],
-  ["pedidos por cliente", {model: 'pedido', measure: 'pedidos', group_by: 'cliente.nombre'}, 'es'],
-  ["ventas por cliente este mes", {model: 'pedido', measure: 'importe', window: {kind: 'this_month'}, group_by: 'cliente.nombre'}, 'es'],
-  ["top 3 clientes por ventas este mes", {model: 'pedido', measure: 'importe', window: {kind: 'this_month'}, group_by: 'cliente.nombre', order: 'desc', limit: 3}, 'es'],
-  ["los 3 mejores clientes", {model: 'pedido', measure: 'importe', group_by: 'cliente.nombre', order: 'desc', limit: 3}, 'es'],
-  ["el mejor cliente", {model: 'pedido', measure: 'importe', group_by: 'cliente.nombre', order: 'desc', limit: 1}, 'es'],
-  ["clientes que más compran", {model: 'pedido', measure: 'importe', group_by: 'cliente.nombre', order: 'desc', limit: 5}, 'es'],
-  ["pedidos por día", {model: 'pedido', measure: 'pedidos', series: {dimension: 'creado', granularity: 'day'}}, 'es'],
-  ["ventas por mes", {model: 'pedido', measure: 'importe', series: {dimension: 'creado', granularity: 'month'}}, 'es'],
-  ["ventas mensuales", {model: 'pedido', measure: 'importe', series: {dimension: 'creado', granularity: 'month'}}, 'es'],
-  ["pedidos por semana este mes", {model: 'pedido', measure: 'pedidos', window: {kind: 'this_month'}, series: {dimension: 'creado', granularity: 'week'}}, 'es'],
-  ["ticket medio por mes", {model: 'pedido', measure: 'ticket_medio', series: {dimension: 'creado', granularity: 'month'}}, 'es'],
-  ["últimos 5 pedidos", {model: 'pedido', latest: {limit: 5}}, 'es'],
-  ["últimos pedidos pendientes", {model: 'pedido', filters: [{dimension: 'estado', equals: 'P'}], latest: {limit: 5}}, 'es'],
-  ["el último pedido", {model: 'pedido', latest: {limit: 1}}, 'es'],
-  ["las 10 órdenes más recientes", {model: 'pedido', latest: {limit: 10}}, 'es'],
-  ["¿Cuántos clientes hay?", {model: 'cliente', measure: 'clientes'}, 'es'],
-  ["número de clientes", {model: 'cliente', measure: 'clientes'}, 'es'],
-  ["How many orders are there?", {model: 'pedido', measure: 'pedidos'}, 'en'],
-  ["how many pending orders", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'P'}]}, 'en'],
-  ["how many orders were shipped today", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'E'}], window: {kind: 'today'}}, 'en'],
-  ["number of cancelled orders this month", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'X'}], window: {kind: 'this_month'}}, 'en'],
-  ["orders delivered yesterday", {model: 'pedido', measure: 'pedidos', filters: [{dimension: 'estado', equals: 'C'}], window: {kind: 'yesterday'}}, 'en'],
-  ["sales this month", {model: 'pedido', measure: 'importe', window: {kind: 'this_month'}}, 'en'],
-  ["revenue from completed orders", {model: 'pedido', measure: 'importe', filters: [{dimension: 'estado', equals: 'C'}]}, 'en'],
-  ["average order value this week", {model: 'pedido', measure: 'ticket_medio', window: {kind: 'this_week'}}, 'en'],
-  ["distinct customers this month", {model: 'pedido', measure: 'clientes_distintos', window: {kind: 'this_month'}}, 'en'],
-  ["orders by status", {model: 'pedido', measure: 'pedidos', group_by: 'estado'}, 'en'],
-  ["orders per day this month", {model: 'pedido', measure: 'pedidos', window: {kind: 'this_month'}, series: {dimension: 'creado', granularity: 'day'}}, 'en'],
-  ["orders per week", {model: 'pedido', measure: 'pedidos', series: {dimension: 'creado', granularity: 'week'}}, 'en'],
-  ["sales by month", {model: 'pedido', measure: 'importe', series: {dimension: 'creado', granularity: 'month'}}, 'en'],
-  ["monthly revenue", {model: 'pedido', measure: 'importe', series: {dimension: 'creado', granularity: 'month'}}, 'en'],
-  ["top 5 customers by sales", {model: 'pedido', measure: 'importe', group_by: 'cliente.nombre', order: 'desc', limit: 5}, 'en'],
-  ["top 10 customers by revenue this month", {model: 'pedido', measure: 'importe', window: {kind: 'this_month'}, group_by: 'cliente.nombre', order: 'desc', limit: 10}, 'en'],
-  ["latest 10 orders", {model: 'pedido', latest: {limit: 10}}, 'en'],
-  ["latest pending orders", {model: 'pedido', filters: [{dimension: 'estado', equals: 'P'}], latest: {limit: 5}}, 'en'],
-  ["the last order", {model: 'pedido', latest: {limit: 1}}, 'en'],
-  ["how many customers", {model: 'cliente', measure: 'clientes'}, 'en'],
-  ["orders by customer", {model: 'pedido', measure: 'pedidos', group_by: 'cliente.nombre'}, 'en'],
-  ["revenue per customer", {model: 'pedido', measure: 'importe', group_by: 'cliente.nombre'}, 'en'],
-  // Plural forms the model does not list: the plural rule of words.ts.
-  ["tickets medios por mes", {model: 'pedido', measure: 'ticket_medio', series: {dimension: 'creado', granularity: 'month'}}, 'es'],
-  ["average order values this week", {model: 'pedido', measure: 'ticket_medio', window: {kind: 'this_week'}}, 'en'],
-  ["importes medios de los pedidos completados", {model: 'pedido', measure: 'ticket_medio', filters: [{dimension: 'estado', equals: 'C'}]}, 'es'],
-  ["orders by statuses", {model: 'pedido', measure: 'pedidos', group_by: 'estado'}, 'en'],
-  ["los 3 peores clientes", {model: 'pedido', measure: 'importe', group_by: 'cliente.nombre', order: 'asc', limit: 3}, 'es'],
-  // "total"/"suma": the sum measure, the model having one.
-  ["total de pedidos completados este mes", {model: 'pedido', measure: 'importe', filters: [{dimension: 'estado', equals: 'C'}], window: {kind: 'this_month'}}, 'es'],
-  ["suma de los pedidos enviados", {model: 'pedido', measure: 'importe', filters: [{dimension: 'estado', equals: 'E'}]}, 'es'],
-];
-
 const VENTAS_NEGATIVES: string[] = [
   "hola",
   "explícame qué es un pedido",
@@ -270,77 +198,6 @@ const VENTAS_FOLLOW_UPS: FollowUp[] = [
 // ---------------------------------------------------------------------------------------------
 // crm (accounts, shared countries, opportunities and invoices through the account)
 // ---------------------------------------------------------------------------------------------
-
-const CRM_POSITIVES: Positive[] = [
-  ["¿Cuántas oportunidades hay?", {model: 'oportunidad', measure: 'oportunidades'}, 'es'],
-  ["cuantas oportunidades abiertas hay", {model: 'oportunidad', measure: 'oportunidades', filters: [{dimension: 'etapa', equals: 'abierta'}]}, 'es'],
-  ["oportunidades ganadas este mes", {model: 'oportunidad', measure: 'oportunidades', filters: [{dimension: 'etapa', equals: 'ganada'}], window: {kind: 'this_month'}}, 'es'],
-  ["oportunidades perdidas este trimestre", {model: 'oportunidad', measure: 'oportunidades', filters: [{dimension: 'etapa', equals: 'perdida'}], window: {kind: 'this_quarter'}}, 'es'],
-  ["tratos en curso", {model: 'oportunidad', measure: 'oportunidades', filters: [{dimension: 'etapa', equals: 'abierta'}]}, 'es'],
-  ["¿Cuántas oportunidades ganadas o perdidas este año?", {model: 'oportunidad', measure: 'oportunidades', filters: [{dimension: 'etapa', in: ['ganada', 'perdida']}], window: {kind: 'this_year'}}, 'es'],
-  ["importe de las oportunidades abiertas", {model: 'oportunidad', measure: 'importe', filters: [{dimension: 'etapa', equals: 'abierta'}]}, 'es'],
-  ["pipeline de oportunidades abiertas", {model: 'oportunidad', measure: 'importe', filters: [{dimension: 'etapa', equals: 'abierta'}]}, 'es'],
-  ["importe ganado este año", {model: 'oportunidad', measure: 'importe_ganado', window: {kind: 'this_year'}}, 'es'],
-  ["importe ganado por mes", {model: 'oportunidad', measure: 'importe_ganado', series: {dimension: 'fecha_cierre', granularity: 'month'}}, 'es'],
-  ["oportunidades por etapa", {model: 'oportunidad', measure: 'oportunidades', group_by: 'etapa'}, 'es'],
-  ["oportunidades por fase este trimestre", {model: 'oportunidad', measure: 'oportunidades', window: {kind: 'this_quarter'}, group_by: 'etapa'}, 'es'],
-  ["importe por etapa", {model: 'oportunidad', measure: 'importe', group_by: 'etapa'}, 'es'],
-  ["oportunidades por cuenta", {model: 'oportunidad', measure: 'oportunidades', group_by: 'cuenta.nombre'}, 'es'],
-  ["importe ganado por cuenta", {model: 'oportunidad', measure: 'importe_ganado', group_by: 'cuenta.nombre'}, 'es'],
-  ["top 10 cuentas por importe ganado", {model: 'oportunidad', measure: 'importe_ganado', group_by: 'cuenta.nombre', order: 'desc', limit: 10}, 'es'],
-  ["top 3 cuentas por importe este año", {model: 'oportunidad', measure: 'importe', window: {kind: 'this_year'}, group_by: 'cuenta.nombre', order: 'desc', limit: 3}, 'es'],
-  ["oportunidades por mes", {model: 'oportunidad', measure: 'oportunidades', series: {dimension: 'fecha_cierre', granularity: 'month'}}, 'es'],
-  ["¿Cuántas facturas hay?", {model: 'factura', measure: 'facturas'}, 'es'],
-  ["facturas pagadas", {model: 'factura', measure: 'facturas', filters: [{dimension: 'estado', equals: 'pagada'}]}, 'es'],
-  ["facturas cobradas este mes", {model: 'factura', measure: 'facturas', filters: [{dimension: 'estado', equals: 'pagada'}], window: {kind: 'this_month'}}, 'es'],
-  ["facturas en borrador", {model: 'factura', measure: 'facturas', filters: [{dimension: 'estado', equals: 'borrador'}]}, 'es'],
-  ["facturas emitidas o pagadas", {model: 'factura', measure: 'facturas', filters: [{dimension: 'estado', in: ['emitida', 'pagada']}]}, 'es'],
-  ["¿cuántas facturas anuladas hay?", {model: 'factura', measure: 'facturas', filters: [{dimension: 'estado', equals: 'anulada'}]}, 'es'],
-  ["facturado este mes", {model: 'factura', measure: 'facturado', window: {kind: 'this_month'}}, 'es'],
-  ["facturación por mes", {model: 'factura', measure: 'facturado', series: {dimension: 'emitida', granularity: 'month'}}, 'es'],
-  ["facturado por semana", {model: 'factura', measure: 'facturado', series: {dimension: 'emitida', granularity: 'week'}}, 'es'],
-  ["¿Cuánto hay pendiente de cobro?", {model: 'factura', measure: 'pendiente_de_cobro'}, 'es'],
-  ["pendiente de cobro por cuenta", {model: 'factura', measure: 'pendiente_de_cobro', group_by: 'cuenta.nombre'}, 'es'],
-  ["facturas por estado", {model: 'factura', measure: 'facturas', group_by: 'estado'}, 'es'],
-  ["últimas facturas", {model: 'factura', latest: {limit: 5}}, 'es'],
-  ["últimas 3 facturas pagadas", {model: 'factura', filters: [{dimension: 'estado', equals: 'pagada'}], latest: {limit: 3}}, 'es'],
-  ["la última factura", {model: 'factura', latest: {limit: 1}}, 'es'],
-  ["¿Cuántas cuentas hay?", {model: 'cuenta', measure: 'cuentas'}, 'es'],
-  ["cuentas de México", {model: 'cuenta', measure: 'cuentas', filters: [{dimension: 'pais.codigo', equals: 'MX'}]}, 'es'],
-  ["cuentas de España o Argentina", {model: 'cuenta', measure: 'cuentas', filters: [{dimension: 'pais.codigo', in: ['ES', 'AR']}]}, 'es'],
-  ["cuentas por país", {model: 'cuenta', measure: 'cuentas', group_by: 'pais.nombre'}, 'es'],
-  ["cuentas creadas este año", {model: 'cuenta', measure: 'cuentas', window: {kind: 'this_year'}}, 'es'],
-  ["cuentas por mes", {model: 'cuenta', measure: 'cuentas', series: {dimension: 'creada', granularity: 'month'}}, 'es'],
-  ["últimas cuentas", {model: 'cuenta', latest: {limit: 5}}, 'es'],
-  ["how many opportunities", {model: 'oportunidad', measure: 'oportunidades'}, 'en'],
-  ["how many open deals", {model: 'oportunidad', measure: 'oportunidades', filters: [{dimension: 'etapa', equals: 'abierta'}]}, 'en'],
-  ["won deals this month", {model: 'oportunidad', measure: 'oportunidades', filters: [{dimension: 'etapa', equals: 'ganada'}], window: {kind: 'this_month'}}, 'en'],
-  ["lost opportunities this quarter", {model: 'oportunidad', measure: 'oportunidades', filters: [{dimension: 'etapa', equals: 'perdida'}], window: {kind: 'this_quarter'}}, 'en'],
-  ["deals by stage", {model: 'oportunidad', measure: 'oportunidades', group_by: 'etapa'}, 'en'],
-  ["won amount this year", {model: 'oportunidad', measure: 'importe_ganado', window: {kind: 'this_year'}}, 'en'],
-  ["bookings by month", {model: 'oportunidad', measure: 'importe_ganado', series: {dimension: 'fecha_cierre', granularity: 'month'}}, 'en'],
-  ["top 5 accounts by bookings", {model: 'oportunidad', measure: 'importe_ganado', group_by: 'cuenta.nombre', order: 'desc', limit: 5}, 'en'],
-  ["pipeline value of open deals", {model: 'oportunidad', measure: 'importe', filters: [{dimension: 'etapa', equals: 'abierta'}]}, 'en'],
-  ["how many invoices", {model: 'factura', measure: 'facturas'}, 'en'],
-  ["paid invoices this month", {model: 'factura', measure: 'facturas', filters: [{dimension: 'estado', equals: 'pagada'}], window: {kind: 'this_month'}}, 'en'],
-  ["draft invoices", {model: 'factura', measure: 'facturas', filters: [{dimension: 'estado', equals: 'borrador'}]}, 'en'],
-  ["invoices by status", {model: 'factura', measure: 'facturas', group_by: 'estado'}, 'en'],
-  ["outstanding by account", {model: 'factura', measure: 'pendiente_de_cobro', group_by: 'cuenta.nombre'}, 'en'],
-  ["invoiced per month", {model: 'factura', measure: 'facturado', series: {dimension: 'emitida', granularity: 'month'}}, 'en'],
-  ["billed this week", {model: 'factura', measure: 'facturado', window: {kind: 'this_week'}}, 'en'],
-  ["latest 3 paid invoices", {model: 'factura', filters: [{dimension: 'estado', equals: 'pagada'}], latest: {limit: 3}}, 'en'],
-  ["how many accounts", {model: 'cuenta', measure: 'cuentas'}, 'en'],
-  ["accounts in Spain", {model: 'cuenta', measure: 'cuentas', filters: [{dimension: 'pais.codigo', equals: 'ES'}]}, 'en'],
-  ["accounts from Mexico", {model: 'cuenta', measure: 'cuentas', filters: [{dimension: 'pais.codigo', equals: 'MX'}]}, 'en'],
-  ["accounts by country", {model: 'cuenta', measure: 'cuentas', group_by: 'pais.nombre'}, 'en'],
-  ["latest accounts", {model: 'cuenta', latest: {limit: 5}}, 'en'],
-  // Plural forms the model does not list (and a singular of a listed plural): the plural rule.
-  ["importes ganados este año", {model: 'oportunidad', measure: 'importe_ganado', window: {kind: 'this_year'}}, 'es'],
-  ["won amounts this year", {model: 'oportunidad', measure: 'importe_ganado', window: {kind: 'this_year'}}, 'en'],
-  ["booking by month", {model: 'oportunidad', measure: 'importe_ganado', series: {dimension: 'fecha_cierre', granularity: 'month'}}, 'en'],
-  ["oportunidades por fases", {model: 'oportunidad', measure: 'oportunidades', group_by: 'etapa'}, 'es'],
-  ["worst 5 accounts by bookings", {model: 'oportunidad', measure: 'importe_ganado', group_by: 'cuenta.nombre', order: 'asc', limit: 5}, 'en'],
-];
 
 const CRM_NEGATIVES: string[] = [
   "hola",
