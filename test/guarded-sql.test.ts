@@ -5,7 +5,7 @@ import { loadSqlParser } from '../src/services/guarded-sql/load-parser.js';
 import { ask, buildApp, question } from './support/app.js';
 import { createSeededDatabase, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';
-import { BOUND_MS, CORPUS, OTHER_PROJECTS, PROJECT } from './support/sql-attacks.js';
+import { BOUND_MS, CORPUS, onEmbedded, OTHER_PROJECTS, PROJECT } from './support/sql-attacks.js';
 
 type ChatJson = { respuesta: string; fuente: string; consulta?: string; datos?: { rows?: Row[]; truncated?: boolean }; sql?: string };
 
@@ -26,12 +26,12 @@ function refusalKind(reason: string): GuardedSqlRefusal['kind'] {
  * answering with the malicious SQL as a run_sql call; the service must refuse it or answer
  * from this project's rows only, with no write and no hang.
  */
-describe('guarded model-written SQL through the chat API (real PostgreSQL)', () => {
+describe.each(['postgres', 'embedded'] as const)('guarded model-written SQL through the chat API (%s)', (kind) => {
   let test: TestDatabase;
   let model: FakeOpenAI;
   let app: ReturnType<typeof buildApp>;
   beforeAll(async () => {
-    test = await createSeededDatabase('postgres');
+    test = await createSeededDatabase(kind);
     model = await new FakeOpenAI().start();
     app = buildApp(
       test.db,
@@ -71,7 +71,8 @@ describe('guarded model-written SQL through the chat API (real PostgreSQL)', () 
   });
 
   // The same expectations as the direct run (test/sql-guard.pg.test.ts), through the API.
-  it.each(CORPUS)('%s: refused or answered from this project only, with no write', async (_name, sql, expected) => {
+  it.each(CORPUS)('%s: refused or answered from this project only, with no write', async (_name, sql, expectation) => {
+    const expected = kind === 'embedded' ? onEmbedded(expectation) : expectation;
     const before = await snapshot();
     const body = await attack(sql);
     expect(await snapshot()).toBe(before);
