@@ -139,6 +139,19 @@ describe.each(['postgres', 'embedded'] as const)('guarded model-written SQL thro
     expect(body.datos?.truncated).toBe(true);
   });
 
+  it('takes the cost cap from GUARDED_SQL_MAX_COST where statements cannot time out', async () => {
+    const strict = buildApp(
+      test.db,
+      { OPENAI_API_KEY: 'sk-local', OPENAI_BASE_URL: model.baseURL, OPENAI_MAX_RETRIES: '0', MODEL_BREAKER_FAILURES: '0', GUARDED_SQL_MAX_COST: '1' },
+      { sqlParser: await loadSqlParser() },
+    );
+    model.script.push({ toolCalls: [{ name: 'run_sql', arguments: JSON.stringify({ sql: 'SELECT count(*) AS n FROM orders' }) }] }, { text: 'Resumen.' });
+    const body = (await (await ask(strict, question(FREE_FORM))).json()) as ChatJson;
+    // PostgreSQL servers time statements out instead and ignore the cap.
+    if (kind === 'embedded') expect(body.respuesta).toMatch(/^No puedo responder esa pregunta de forma segura: the query would cost \d+, more than .*GUARDED_SQL_MAX_COST/);
+    else expect(body).toMatchObject({ fuente: 'database', consulta: 'run_sql' });
+  });
+
   it('is off where the parser cannot run (as on Workers): no run_sql tool', async () => {
     const withoutParser = buildApp(test.db, { OPENAI_API_KEY: 'sk-local', OPENAI_BASE_URL: model.baseURL });
     const before = model.requests.length;
