@@ -96,6 +96,9 @@ export const configSchema = z.object({
   /** Guarded model-written SQL (projects that opt in): its statement timeout and row limit. */
   GUARDED_SQL_TIMEOUT_MS: integer(2_000, 100, 60_000),
   GUARDED_SQL_ROW_LIMIT: integer(200, 1, 10_000),
+  // PGlite cannot time a statement out: it refuses model-written queries costlier than this
+  // (EXPLAIN's planner cost; ~1,000,000 is well under a second there). See README.
+  GUARDED_SQL_MAX_COST: integer(1_000_000, 1, 1_000_000_000_000),
   /** The whole request, model retries included. */
   REQUEST_TIMEOUT_MS: integer(60_000, 100, 600_000),
   /** Consecutive model failures that open the circuit (0 = never), and how long it stays open. */

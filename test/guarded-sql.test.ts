@@ -5,7 +5,7 @@ import { loadSqlParser } from '../src/services/guarded-sql/load-parser.js';
 import { ask, buildApp, question } from './support/app.js';
 import { createSeededDatabase, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';
-import { BOUND_MS, CORPUS, OTHER_PROJECTS, PROJECT } from './support/sql-attacks.js';
+import { BOUND_MS, CORPUS, onEmbedded, OTHER_PROJECTS, PROJECT } from './support/sql-attacks.js';
 
 type ChatJson = { respuesta: string; fuente: string; consulta?: string; datos?: { rows?: Row[]; truncated?: boolean }; sql?: string };
 
@@ -26,12 +26,12 @@ function refusalKind(reason: string): GuardedSqlRefusal['kind'] {
  * answering with the malicious SQL as a run_sql call; the service must refuse it or answer
  * from this project's rows only, with no write and no hang.
  */
-describe('guarded model-written SQL through the chat API (real PostgreSQL)', () => {
+describe.each(['postgres', 'embedded'] as const)('guarded model-written SQL through the chat API (%s)', (kind) => {
   let test: TestDatabase;
   let model: FakeOpenAI;
   let app: ReturnType<typeof buildApp>;
   beforeAll(async () => {
-    test = await createSeededDatabase('postgres');
+    test = await createSeededDatabase(kind);
     model = await new FakeOpenAI().start();
     app = buildApp(
       test.db,
@@ -71,7 +71,8 @@ describe('guarded model-written SQL through the chat API (real PostgreSQL)', () 
   });
 
   // The same expectations as the direct run (test/sql-guard.pg.test.ts), through the API.
-  it.each(CORPUS)('%s: refused or answered from this project only, with no write', async (_name, sql, expected) => {
+  it.each(CORPUS)('%s: refused or answered from this project only, with no write', async (_name, sql, expectation) => {
+    const expected = kind === 'embedded' ? onEmbedded(expectation) : expectation;
     const before = await snapshot();
     const body = await attack(sql);
     expect(await snapshot()).toBe(before);
@@ -136,6 +137,19 @@ describe('guarded model-written SQL through the chat API (real PostgreSQL)', () 
     const body = await attack('SELECT * FROM orders');
     expect(body.datos?.rows).toHaveLength(200);
     expect(body.datos?.truncated).toBe(true);
+  });
+
+  it('takes the cost cap from GUARDED_SQL_MAX_COST where statements cannot time out', async () => {
+    const strict = buildApp(
+      test.db,
+      { OPENAI_API_KEY: 'sk-local', OPENAI_BASE_URL: model.baseURL, OPENAI_MAX_RETRIES: '0', MODEL_BREAKER_FAILURES: '0', GUARDED_SQL_MAX_COST: '1' },
+      { sqlParser: await loadSqlParser() },
+    );
+    model.script.push({ toolCalls: [{ name: 'run_sql', arguments: JSON.stringify({ sql: 'SELECT count(*) AS n FROM orders' }) }] }, { text: 'Resumen.' });
+    const body = (await (await ask(strict, question(FREE_FORM))).json()) as ChatJson;
+    // PostgreSQL servers time statements out instead and ignore the cap.
+    if (kind === 'embedded') expect(body.respuesta).toMatch(/^No puedo responder esa pregunta de forma segura: the query would cost \d+, more than .*GUARDED_SQL_MAX_COST/);
+    else expect(body).toMatchObject({ fuente: 'database', consulta: 'run_sql' });
   });
 
   it('is off where the parser cannot run (as on Workers): no run_sql tool', async () => {

@@ -10,7 +10,7 @@ import { GuardedSqlRefusal, runGuardedSql } from '../src/services/guarded-sql/ex
 import { loadSqlParser } from '../src/services/guarded-sql/load-parser.js';
 import type { SqlParser } from '../src/services/guarded-sql/parser.js';
 import { createSeededDatabase, POSTGRES_ADMIN_URL, type TestDatabase } from './support/databases.js';
-import { BOUND_MS, CORPUS, OTHER_PROJECTS, OWN_ORDERS, PROJECT } from './support/sql-attacks.js';
+import { BOUND_MS, CORPUS, onEmbedded, OTHER_PROJECTS, OWN_ORDERS, PROJECT, type Expectation } from './support/sql-attacks.js';
 
 /**
  * Model-written SQL against real PostgreSQL: an attack corpus run as the service would run it,
@@ -18,49 +18,52 @@ import { BOUND_MS, CORPUS, OTHER_PROJECTS, OWN_ORDERS, PROJECT } from './support
  */
 
 
+/** The service's own view (the owner): every project's orders, and the other tables. */
+const ownerCounts = async (db: Database) =>
+  JSON.stringify(
+    await db.query(
+      `SELECT (SELECT json_object_agg(project, n) FROM (SELECT project, count(*) AS n FROM orders GROUP BY project) c) AS orders,
+              (SELECT count(*) FROM chat_api.projects) AS projects, (SELECT sum(amount) FROM orders) AS total`,
+    ),
+  );
+
+/** Runs one corpus case as the service would and checks what must happen: no write, no foreign row. */
+async function runCase(db: Database, parser: SqlParser, sql: string, expectation: Expectation): Promise<void> {
+  const before = await ownerCounts(db);
+  const started = performance.now();
+  const outcome = await runGuardedSql(db, { sql, project: PROJECT, parser, timeoutMs: 500 }).then(
+    (result) => ({ result }),
+    (error: unknown) => ({ error }),
+  );
+  expect(performance.now() - started).toBeLessThan(BOUND_MS);
+  expect(await ownerCounts(db)).toBe(before); // no writes, ever
+
+  if ('refused' in expectation) {
+    expect('error' in outcome ? outcome.error : outcome.result).toBeInstanceOf(GuardedSqlRefusal);
+    const refusal = (outcome as { error: GuardedSqlRefusal }).error;
+    expect(refusal.kind).toBe(expectation.refused);
+    if (expectation.reason) expect(refusal.reason).toMatch(expectation.reason);
+  } else {
+    if ('error' in outcome) throw outcome.error;
+    const text = JSON.stringify(outcome.result.rows);
+    for (const other of OTHER_PROJECTS) expect(text).not.toContain(other);
+    expectation.rows(outcome.result.rows, outcome.result);
+  }
+}
+
 describe.each(['postgres', 'neon'] as const)('guarded SQL on the %s PostgreSQL', (kind) => {
   let test: TestDatabase;
   let parser: SqlParser;
-  let ownerCounts: () => Promise<string>;
 
   beforeAll(async () => {
     parser = await loadSqlParser();
     test = await createSeededDatabase(kind);
-    // The service's own view (the owner): every project's orders, and the other tables.
-    ownerCounts = async () =>
-      JSON.stringify(
-        await test.db.query(
-          `SELECT (SELECT json_object_agg(project, n) FROM (SELECT project, count(*) AS n FROM orders GROUP BY project) c) AS orders,
-                  (SELECT count(*) FROM chat_api.projects) AS projects, (SELECT sum(amount) FROM orders) AS total`,
-        ),
-      );
   });
   afterAll(async () => {
     await test?.drop();
   });
 
-  it.each(CORPUS)('%s', async (_name, sql, expectation) => {
-    const before = await ownerCounts();
-    const started = performance.now();
-    const outcome = await runGuardedSql(test.db, { sql, project: PROJECT, parser, timeoutMs: 500 }).then(
-      (result) => ({ result }),
-      (error: unknown) => ({ error }),
-    );
-    expect(performance.now() - started).toBeLessThan(BOUND_MS);
-    expect(await ownerCounts()).toBe(before); // no writes, ever
-
-    if ('refused' in expectation) {
-      expect('error' in outcome ? outcome.error : outcome.result).toBeInstanceOf(GuardedSqlRefusal);
-      const refusal = (outcome as { error: GuardedSqlRefusal }).error;
-      expect(refusal.kind).toBe(expectation.refused);
-      if (expectation.reason) expect(refusal.reason).toMatch(expectation.reason);
-    } else {
-      if ('error' in outcome) throw outcome.error;
-      const text = JSON.stringify(outcome.result.rows);
-      for (const other of OTHER_PROJECTS) expect(text).not.toContain(other);
-      expectation.rows(outcome.result.rows, outcome.result);
-    }
-  });
+  it.each(CORPUS)('%s', (_name, sql, expectation) => runCase(test.db, parser, sql, expectation));
 
   // README.md ("a 62-case attack corpus") states this figure: change both together.
   it('has the 62-case corpus the README describes, each case named once', () => {
@@ -260,7 +263,10 @@ describe('a non-superuser owner (postgres)', () => {
   });
 });
 
-/** The embedded engine: the migration and row-level security work; guarded SQL reports itself unavailable. */
+/**
+ * The embedded engine: no statement timeout, so the executor refuses by planner cost what
+ * PostgreSQL would cancel; role, grants and row-level security hold as on a server.
+ */
 describe('guarded SQL on the embedded PostgreSQL (PGlite)', () => {
   let test: TestDatabase;
   let parser: SqlParser;
@@ -272,14 +278,62 @@ describe('guarded SQL on the embedded PostgreSQL (PGlite)', () => {
     await test?.drop();
   });
 
-  it('refuses to run model-written SQL, because PGlite cannot cancel a slow statement', async () => {
-    const refusal = await runGuardedSql(test.db, { sql: 'SELECT count(*) FROM orders', project: PROJECT, parser }).catch((error: unknown) => error);
-    expect(refusal).toBeInstanceOf(GuardedSqlRefusal);
-    expect(refusal).toMatchObject({ kind: 'unavailable', reason: expect.stringMatching(/embedded database/) });
+  it.each(CORPUS)('%s', (_name, sql, expectation) => runCase(test.db, parser, sql, onEmbedded(expectation)));
+
+  it("answers ordinary questions with this project's rows", async () => {
+    const ask = async (sql: string) => (await runGuardedSql(test.db, { sql, project: PROJECT, parser })).rows;
+    const expected = async (sql: string) => test.db.query(sql.replace('FROM orders', 'FROM orders WHERE project = $1'), [PROJECT]);
+    const byStatus = 'SELECT status, count(*)::int AS n FROM orders GROUP BY status ORDER BY status';
+    const top = 'SELECT customer, sum(amount)::text AS total FROM orders GROUP BY customer ORDER BY 2 DESC, customer LIMIT 5';
+    expect(await ask(byStatus)).toEqual(await expected(byStatus));
+    expect((await ask(byStatus)).length).toBeGreaterThan(1);
+    expect(await ask(top)).toEqual(await expected(top));
+    expect(await ask(top)).toHaveLength(5);
+    const joined = await ask("SELECT a.id, b.amount FROM orders a JOIN orders b ON a.id = b.id WHERE a.id = (SELECT min(id) FROM orders)");
+    const [first] = await test.db.query<{ id: number; amount: string }>('SELECT id, amount FROM orders WHERE project = $1 ORDER BY id LIMIT 1', [PROJECT]);
+    expect(joined).toEqual([{ id: first!.id, amount: first!.amount }]);
+    expect((await ask('SELECT count(*)::int AS n FROM orders')).at(0)).toEqual({ n: OWN_ORDERS });
   });
 
-  it('still checks the query first: a rejected query is reported as rejected', async () => {
-    await expect(runGuardedSql(test.db, { sql: 'DROP TABLE orders', project: PROJECT, parser })).rejects.toMatchObject({ kind: 'rejected' });
+  it('refuses runaway queries by cost without running them, and stays responsive', async () => {
+    for (const sql of [
+      'SELECT count(*) AS n FROM orders a, orders b, orders c',
+      // A LIMIT would price this at a fraction of the join; a filter nothing matches reads all of it.
+      'SELECT a.id FROM orders a, orders b, orders c WHERE a.amount + b.amount + c.amount < 0 LIMIT 1',
+      'SELECT (SELECT count(*) FROM orders b, orders c WHERE b.id <> a.id) AS n FROM orders a',
+    ]) {
+      const refusal = runGuardedSql(test.db, { sql, project: PROJECT, parser }).catch((error: unknown) => error);
+      // Queued behind the guarded transaction on PGlite's one connection: it answers only if that one ended.
+      const trivial = test.db.query<{ ok: number }>('SELECT 1 AS ok');
+      expect(await refusal).toMatchObject({ kind: 'rejected', reason: expect.stringMatching(/^the query would cost \d+, more than the embedded database allows \(GUARDED_SQL_MAX_COST\)$/) });
+      expect(await trivial).toEqual([{ ok: 1 }]);
+    }
+    // The same query with a cap above its cost runs: the refusal came from the cap.
+    const [{ n } = { n: 0 }] = (await runGuardedSql(test.db, { sql: 'SELECT count(*)::int AS n FROM orders a, orders b', project: PROJECT, parser })).rows as { n: number }[];
+    expect(n).toBe(OWN_ORDERS * OWN_ORDERS);
+    await expect(runGuardedSql(test.db, { sql: 'SELECT count(*)::int AS n FROM orders a, orders b', project: PROJECT, parser, maxCost: 1000 })).rejects.toMatchObject({
+      kind: 'rejected',
+      reason: expect.stringMatching(/GUARDED_SQL_MAX_COST/),
+    });
+  });
+
+  it('refuses regular expressions on PGlite only: the planner cannot price them', async () => {
+    await expect(runGuardedSql(test.db, { sql: "SELECT id FROM orders WHERE customer ~ '^(a+)+$'", project: PROJECT, parser })).rejects.toMatchObject({
+      kind: 'rejected',
+      reason: 'the operator ~ is not allowed',
+    });
+    expect((await runGuardedSql(test.db, { sql: "SELECT count(*)::int AS n FROM orders WHERE customer LIKE '%a%'", project: PROJECT, parser })).rows).toHaveLength(1);
+  });
+
+  it('refuses to run when row-level security is weakened', async () => {
+    const run = () => runGuardedSql(test.db, { sql: 'SELECT count(*)::int AS n FROM orders', project: PROJECT, parser });
+    await test.db.exec('ALTER TABLE orders NO FORCE ROW LEVEL SECURITY');
+    try {
+      await expect(run()).rejects.toMatchObject({ kind: 'unavailable', reason: expect.stringMatching(/row-level security/) });
+    } finally {
+      await test.db.exec('ALTER TABLE orders FORCE ROW LEVEL SECURITY');
+    }
+    expect((await run()).rows).toEqual([{ n: OWN_ORDERS }]);
   });
 
   it('has the role and row-level security from the migration', async () => {
@@ -287,12 +341,25 @@ describe('guarded SQL on the embedded PostgreSQL (PGlite)', () => {
       async (tx) => {
         await tx.query('SET LOCAL ROLE chat_sql_reader');
         await tx.query("SELECT set_config('chat.project', $1, true)", [PROJECT]);
-        return [await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM orders'), await tx.query('SELECT current_user AS u')];
+        return [
+          await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM orders'),
+          await tx.query('SELECT current_user AS u'),
+          await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM orders WHERE project = 'tienda_norte'"),
+        ];
       },
       { readOnly: true, rollback: true },
     );
-    expect(results).toEqual([[{ n: OWN_ORDERS }], [{ u: 'chat_sql_reader' }]]);
+    expect(results).toEqual([[{ n: OWN_ORDERS }], [{ u: 'chat_sql_reader' }], [{ n: 0 }]]);
     const [after] = await test.db.query<{ n: number; u: string }>('SELECT count(*)::int AS n, current_user AS u FROM orders');
     expect(after).toEqual({ n: DEMO_PROJECTS.reduce((sum, p) => sum + p.orders, 0), u: 'postgres' });
+    // The reader may not read the service's tables or write, on PGlite too.
+    for (const statement of ['SELECT * FROM chat_api.projects', 'DELETE FROM orders']) {
+      await expect(
+        test.db.transaction!(async (tx) => {
+          await tx.query('SET LOCAL ROLE chat_sql_reader');
+          return tx.query(statement);
+        }, { rollback: true }),
+      ).rejects.toThrow(/permission denied/);
+    }
   });
 });

@@ -36,7 +36,7 @@ export function createServiceContainer(deps: ContainerDeps) {
   const purge = createPurgeSchedule();
   const knowledgeFacts = createKnowledgeFacts();
   const guardedSql = deps.sqlParser
-    ? { parser: deps.sqlParser, rowLimit: config.GUARDED_SQL_ROW_LIMIT, timeoutMs: config.GUARDED_SQL_TIMEOUT_MS }
+    ? { parser: deps.sqlParser, rowLimit: config.GUARDED_SQL_ROW_LIMIT, timeoutMs: config.GUARDED_SQL_TIMEOUT_MS, maxCost: config.GUARDED_SQL_MAX_COST }
     : undefined;
 
   return function forDatabase(db: Database) {

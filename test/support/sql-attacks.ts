@@ -17,6 +17,14 @@ export type Expectation =
   | { refused: GuardedSqlRefusal['kind']; reason?: RegExp }
   | { rows: (rows: Row[], result: GuardedSqlResult) => void };
 
+/**
+ * The same expectation on the embedded PGlite, which cannot time a query out: what PostgreSQL
+ * would cancel must instead be refused by the cost cap, before it runs.
+ */
+export function onEmbedded(expectation: Expectation): Expectation {
+  return 'refused' in expectation && expectation.refused === 'timeout' ? { refused: 'rejected', reason: /GUARDED_SQL_MAX_COST/ } : expectation;
+}
+
 const refused = (reason?: RegExp): Expectation => ({ refused: 'rejected', ...(reason ? { reason } : {}) });
 const countIs = (n: number): Expectation => ({ rows: (rows) => expect(rows.map((r) => Number(r.n))).toEqual([n]) });
 const ownRowsOnly: Expectation = {

@@ -68,7 +68,7 @@ export type AnswererDeps = {
   /** The projects' documents; questions of a project with relevant passages are answered from them. */
   knowledge?: KnowledgeStore | undefined;
   /** Guarded model-written SQL, for projects that opt in; absent where the parser cannot run. */
-  guardedSql?: { parser: SqlParser; rowLimit: number; timeoutMs: number } | undefined;
+  guardedSql?: { parser: SqlParser; rowLimit: number; timeoutMs: number; maxCost?: number } | undefined;
 };
 
 /** Catalogue answers kept at once when the result cache is on. */
@@ -224,7 +224,7 @@ export function createAnswerer(deps: AnswererDeps) {
     const started = performance.now();
     let result: GuardedSqlResult;
     try {
-      result = await runGuardedSql(deps.db, { sql: args.data.sql, project: question.project.slug, parser: engine.parser, rowLimit: engine.rowLimit, timeoutMs: engine.timeoutMs });
+      result = await runGuardedSql(deps.db, { sql: args.data.sql, project: question.project.slug, parser: engine.parser, rowLimit: engine.rowLimit, timeoutMs: engine.timeoutMs, maxCost: engine.maxCost });
     } catch (error) {
       if (error instanceof GuardedSqlRefusal) return { fuente: 'openai', respuesta: CANNOT_ANSWER_SAFELY[language](error.reason), metrics };
       throw error;

@@ -7,6 +7,18 @@ const GUARDED_SQL_ROLE = 'chat_sql_reader';
 
 const DEFAULT_ROW_LIMIT = 200;
 const DEFAULT_TIMEOUT_MS = 2_000;
+/**
+ * The planner cost above which PGlite refuses a query (GUARDED_SQL_MAX_COST). Measured on the
+ * demo data (3,300 orders; README "Safety model for model-written SQL"): ordinary questions
+ * cost about 100, a join of orders with itself across projects ~79,000, a three-way cartesian
+ * join ~143,000,000. 1,000,000 admits the first with a margin of 10,000 and refuses the last.
+ */
+export const DEFAULT_MAX_COST = 1_000_000;
+/**
+ * Refused on PGlite only: a regular expression match is priced like `=` by the planner and
+ * nothing can cancel it there, so the cost cap says nothing about it. LIKE stays allowed.
+ */
+const EMBEDDED_DENIED_OPERATORS = ['~', '~*', '!~', '!~*'];
 
 /**
  * Why a model-written query was not answered:
@@ -43,6 +55,12 @@ export type GuardedSqlOptions = {
    * own client timeout (DATABASE_STATEMENT_TIMEOUT_MS + 1 s) so that the server cancels first.
    */
   timeoutMs?: number;
+  /**
+   * On a database that cannot time a statement out (PGlite): the highest planner cost (EXPLAIN's
+   * "Total Cost", of any node of the plan) a query may have; above it the query is refused
+   * without running. Ignored where statement_timeout holds. Default 1,000,000.
+   */
+  maxCost?: number;
   /** Defaults to GUARDED_SQL_ALLOW; every table in it must have row-level security forced. */
   allow?: SqlAllowList;
 };
@@ -59,14 +77,16 @@ export type GuardedSqlResult = {
 const PROJECT = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
- * Why `db` cannot run guarded SQL, or undefined when its adapter can. PGlite cannot: it never
- * fires statement_timeout, and a runaway query would block the whole process.
+ * Why `db` cannot run guarded SQL, or undefined when its adapter can. Every adapter with
+ * transactions can: where statement_timeout does not hold (PGlite) a cost cap stands in for it.
  */
 export function guardedSqlUnsupported(db: Database): string | undefined {
   if (!db.transaction) return 'this database adapter has no transactions';
-  if (db.enforcesStatementTimeout !== true) return 'the embedded database cannot stop a slow query, so model-written SQL is disabled on it';
   return undefined;
 }
+
+/** PGlite never fires statement_timeout: a runaway query would block the whole process. */
+const cannotTimeOut = (db: Database) => db.enforcesStatementTimeout !== true;
 
 /**
  * Runs one model-written query for `project`, or throws GuardedSqlRefusal. The query is
@@ -79,6 +99,7 @@ export function guardedSqlUnsupported(db: Database): string | undefined {
  *   SET LOCAL ROLE chat_sql_reader                    -- SELECT on the allow-listed columns only
  *   SELECT set_config('statement_timeout', $1, true), set_config('chat.project', $2, true),
  *          set_config('search_path', 'pg_catalog, public, pg_temp', true)
+ *   EXPLAIN (FORMAT JSON) <the statement below>       -- PGlite only: refused above maxCost
  *   SELECT * FROM (<query>) AS guarded LIMIT $1       -- rowLimit + 1, to see truncation
  *   ROLLBACK
  *
@@ -88,12 +109,14 @@ export function guardedSqlUnsupported(db: Database): string | undefined {
  * DatabaseUnavailableError, as for any other query.
  */
 export async function runGuardedSql(db: Database, options: GuardedSqlOptions): Promise<GuardedSqlResult> {
-  const { sql, project, parser, rowLimit = DEFAULT_ROW_LIMIT, timeoutMs = DEFAULT_TIMEOUT_MS, allow = GUARDED_SQL_ALLOW } = options;
+  const { sql, project, parser, rowLimit = DEFAULT_ROW_LIMIT, timeoutMs = DEFAULT_TIMEOUT_MS, maxCost = DEFAULT_MAX_COST, allow = GUARDED_SQL_ALLOW } = options;
   if (!Number.isInteger(rowLimit) || rowLimit < 1 || rowLimit > 10_000) throw new RangeError('rowLimit must be an integer from 1 to 10000');
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) throw new RangeError('timeoutMs must be an integer from 1 to 60000');
+  if (!Number.isInteger(maxCost) || maxCost < 1) throw new RangeError('maxCost must be a positive integer');
   if (typeof project !== 'string' || !PROJECT.test(project)) throw new RangeError('project must be a project slug');
 
-  const checked = checkSql(sql, allow, parser);
+  const capped = cannotTimeOut(db);
+  const checked = checkSql(sql, capped ? { ...allow, deniedOperators: [...(allow.deniedOperators ?? []), ...EMBEDDED_DENIED_OPERATORS] } : allow, parser);
   if (!checked.ok) throw new GuardedSqlRefusal('rejected', checked.reason);
   const unsupported = guardedSqlUnsupported(db);
   if (unsupported || !db.transaction) throw new GuardedSqlRefusal('unavailable', unsupported ?? 'no transactions');
@@ -102,6 +125,7 @@ export async function runGuardedSql(db: Database, options: GuardedSqlOptions): P
   const rows = await db.transaction(
     async (tx) => {
       await enterGuard(tx, Object.keys(allow.tables), project, timeoutMs);
+      if (capped) await refuseCostly(tx, statement, [rowLimit + 1], maxCost);
       try {
         return await tx.query(statement, [rowLimit + 1]);
       } catch (error) {
@@ -143,6 +167,39 @@ async function enterGuard(tx: Transaction, tables: string[], project: string, ti
             set_config('search_path', 'pg_catalog, public, pg_temp', true)`,
     [String(timeoutMs), project],
   );
+}
+
+type PlanNode = { 'Total Cost'?: unknown; Plans?: PlanNode[] };
+
+/**
+ * Refuses `statement` when its plan costs more than `maxCost`, before it runs. Runs as the
+ * reader, under row-level security, so the plan is the one the query would get. The highest
+ * cost of any node is used, not the top node's: a LIMIT is priced as the fraction of its input
+ * it expects to read, and a filter that matches nothing would make it read all of it.
+ */
+async function refuseCostly(tx: Transaction, statement: string, params: unknown[], maxCost: number): Promise<void> {
+  let plans: unknown;
+  try {
+    [plans] = (await tx.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${statement}`, params)).map((row) => row['QUERY PLAN']);
+  } catch (error) {
+    throw refusalFor(error, 0);
+  }
+  // node-postgres parses the json column; a driver that returns text leaves it to us.
+  const parsed: unknown = typeof plans === 'string' ? JSON.parse(plans) : plans;
+  const root = Array.isArray(parsed) ? (parsed[0] as { Plan?: PlanNode } | undefined)?.Plan : undefined;
+  if (!root) throw new GuardedSqlRefusal('unavailable', 'the embedded database gave no query plan, so the query was not run');
+  let cost = 0;
+  const visit = (node: PlanNode) => {
+    const own = Number(node['Total Cost']);
+    // An unreadable cost counts as infinite: the query is refused rather than trusted.
+    cost = Math.max(cost, Number.isFinite(own) ? own : Infinity);
+    for (const child of node.Plans ?? []) visit(child);
+  };
+  visit(root);
+  if (cost > maxCost) {
+    const shown = Number.isFinite(cost) ? String(Math.round(cost)) : 'an unknown amount';
+    throw new GuardedSqlRefusal('rejected', `the query would cost ${shown}, more than the embedded database allows (GUARDED_SQL_MAX_COST)`);
+  }
 }
 
 /** What a failure of the query itself means for the caller. */

@@ -7,6 +7,12 @@ import type { SqlParser } from './parser.js';
 export type SqlAllowList = {
   tables: Readonly<Record<string, readonly string[]>>;
   functions: readonly string[];
+  /**
+   * Operators refused on top of the built-in list. runGuardedSql refuses the POSIX regular
+   * expression operators on PGlite: nothing can cancel a match there, and the planner prices a
+   * regex like any other operator, so the cost cap cannot bound one.
+   */
+  deniedOperators?: readonly string[];
 };
 
 /** `normalized` is the one statement exactly as written (comments included), without a trailing `;`. */
@@ -234,11 +240,13 @@ type Outputs = readonly string[] | null;
 class Checker {
   private readonly tables: Readonly<Record<string, readonly string[]>>;
   private readonly functions: ReadonlySet<string>;
+  private readonly deniedOperators: ReadonlySet<string>;
   private nodes = 0;
 
   constructor(allow: SqlAllowList) {
     this.tables = allow.tables;
     this.functions = new Set(allow.functions);
+    this.deniedOperators = new Set(allow.deniedOperators ?? []);
   }
 
   private tick(): void {
@@ -496,7 +504,7 @@ class Checker {
   private operator(value: unknown): void {
     const name = names(value);
     if (name.length !== 1) refuse('schema-qualified operators are not allowed');
-    if (!ALLOWED_OPERATORS.has(name[0]!)) refuse(`the operator ${name[0]} is not allowed`);
+    if (!ALLOWED_OPERATORS.has(name[0]!) || this.deniedOperators.has(name[0]!)) refuse(`the operator ${name[0]} is not allowed`);
   }
 
   private typeName(value: unknown, scope: Scope): void {
