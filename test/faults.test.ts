@@ -1,10 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { WebSocket } from 'ws';
-import { createNeonDatabase } from '../src/adapters/db/neon.js';
 import { createNodePostgresDatabase } from '../src/adapters/db/node-postgres.js';
 import type { Database } from '../src/adapters/db/database.js';
 import { ask, buildApp, question, type Settings } from './support/app.js';
-import { createSeededDatabase, createTestDatabase, testBridge, type TestDatabase } from './support/databases.js';
+import { createSeededDatabase, createTestDatabase, openServerDatabase, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';
 import { cleanEnv, startProcess } from './support/processes.js';
 import { TcpProxy } from './support/tcp-proxy.js';
@@ -146,16 +144,8 @@ describe.each(['postgres', 'neon'] as const)('pooled connections whose link died
   async function pool(): Promise<Database> {
     const url = new URL(test.url!);
     url.port = String(proxy.port);
-    const timeouts = { connectTimeoutMs: 2_000, statementTimeoutMs: 5_000 };
-    const db =
-      kind === 'neon'
-        ? createNeonDatabase({
-            connectionString: url.toString(),
-            wsProxy: (await testBridge()).url,
-            webSocketConstructor: WebSocket as unknown as typeof globalThis.WebSocket,
-            ...timeouts,
-          })
-        : createNodePostgresDatabase({ connectionString: url.toString(), max: size, ...timeouts });
+    // `max` sizes the node-postgres pool; the Neon adapter keeps its own (as before).
+    const db = await openServerDatabase(kind, url.toString(), { max: size, connectTimeoutMs: 2_000, statementTimeoutMs: 5_000 });
     pools.push(db);
     return db;
   }

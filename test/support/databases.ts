@@ -29,6 +29,24 @@ let bridge: Promise<Bridge> | undefined;
 /** One bridge per test file, started on first use; it ends with the file's worker. */
 export const testBridge = (): Promise<Bridge> => (bridge ??= startBridge());
 
+/** A pool to a PostgreSQL server at `url`: node-postgres, or Neon's driver through the project's bridge. */
+export async function openServerDatabase(
+  kind: Exclude<DatabaseKind, 'embedded'>,
+  url: string,
+  options: { max?: number; connectTimeoutMs?: number; statementTimeoutMs?: number } = {},
+): Promise<Database> {
+  const { max, ...timeouts } = options;
+  return kind === 'neon'
+    ? createNeonDatabase({
+        connectionString: url,
+        wsProxy: (await testBridge()).url,
+        // Node 20 has no global WebSocket; Workers and newer runtimes do.
+        webSocketConstructor: WebSocket as unknown as typeof globalThis.WebSocket,
+        ...timeouts,
+      })
+    : createNodePostgresDatabase({ connectionString: url, ...(max === undefined ? {} : { max }), ...timeouts });
+}
+
 /** A new, empty database of the given kind; `drop()` closes and deletes it. */
 export async function createTestDatabase(kind: DatabaseKind): Promise<TestDatabase> {
   if (kind === 'embedded') {
@@ -39,15 +57,7 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
   await withAdmin((admin) => admin.query(`CREATE DATABASE ${name}`));
   const url = new URL(POSTGRES_ADMIN_URL);
   url.pathname = `/${name}`;
-  const db =
-    kind === 'neon'
-      ? createNeonDatabase({
-          connectionString: url.toString(),
-          wsProxy: (await testBridge()).url,
-          // Node 20 has no global WebSocket; Workers and newer runtimes do.
-          webSocketConstructor: WebSocket as unknown as typeof globalThis.WebSocket,
-        })
-      : createNodePostgresDatabase({ connectionString: url.toString(), max: 4 });
+  const db = await openServerDatabase(kind, url.toString(), { max: 4 });
   return {
     name,
     db,
