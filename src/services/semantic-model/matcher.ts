@@ -198,6 +198,7 @@ function countMeasure(model: ModelDef): Measure | undefined {
 /**
  * "¿Cuánto…?", "top 5 clientes": the model's sum measure only when it has exactly one. Two sums
  * (gross and net of cancelled) are a real ambiguity: a wrong total is worse than asking the model.
+ * A ranking without a measure word uses the measure declared `ranking: true`, when there is one.
  */
 function sumMeasure(model: ModelDef): Measure | undefined {
   return onlyOne(model.measures.filter((m) => m.type === 'sum'));
@@ -438,6 +439,8 @@ function build(model: ModelDef, parts: Parts, windows: TimeWindow[]): SemanticQu
     return null;
   } else if (parts.count) {
     measure = countMeasure(model);
+  } else if (parts.top && !parts.amount) {
+    measure = model.measures.find((m) => m.ranking) ?? sumMeasure(model);
   } else if (parts.amount || parts.top) {
     measure = sumMeasure(model);
   } else if (parts.self && !parts.list && (group !== undefined || granularity !== undefined || filters.length > 0 || window)) {

@@ -212,6 +212,13 @@ const measureCommon = {
   label: labelSchema.optional(),
   description: z.string().max(MAX_DESCRIPTION_CHARS).optional(),
   format: z.enum(['number', 'integer', 'currency']).optional(),
+  ranking: z
+    .literal(true)
+    .optional()
+    .meta({
+      description:
+        'The measure a ranking ("top clientes", "best customers") uses when the question names none; at most one per model, needed when it has several sums',
+    }),
   filter: z
     .array(measureFilterSchema)
     .min(1)
