@@ -134,7 +134,7 @@ describe.each(['postgres', 'embedded'] as const)('guarded model-written SQL thro
   });
 
   it('caps a huge result at the row limit and says so', async () => {
-    const body = await attack('SELECT * FROM orders');
+    const body = await attack('SELECT id, project, status, amount, customer, created_at FROM orders');
     expect(body.datos?.rows).toHaveLength(200);
     expect(body.datos?.truncated).toBe(true);
   });

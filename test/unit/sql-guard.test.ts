@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkSql, GUARDED_SQL_ALLOW, guardedStatement, MAX_SQL_LENGTH, type SqlAllowList } from '../../src/services/guarded-sql/guard.js';
+import { DEMO_MODEL } from '../../src/adapters/db/demo-model.generated.js';
+import { checkSql, guardedStatement, MAX_SQL_LENGTH, type SqlAllowList } from '../../src/services/guarded-sql/guard.js';
+import { guardedAccessFor } from '../../src/services/guarded-sql/model-access.js';
 import { loadSqlParser } from '../../src/services/guarded-sql/load-parser.js';
 import type { SqlParser } from '../../src/services/guarded-sql/parser.js';
 
@@ -9,7 +11,16 @@ beforeAll(async () => {
   parser = await loadSqlParser();
 });
 
-const check = (sql: string, allow: SqlAllowList = GUARDED_SQL_ALLOW) => checkSql(sql, allow, parser);
+/**
+ * The demo model's allow-list, plus `*` on its table: a project's list never has `*` (a table's
+ * columns beyond the exposed ones are unknown to the model), but the checker supports it.
+ */
+const DEMO_ALLOW: SqlAllowList = (() => {
+  const access = guardedAccessFor(DEMO_MODEL);
+  if (!access.ok) throw new Error(access.reason);
+  return { ...access.allow, tables: { 'public.orders': [...access.allow.tables['public.orders']!, '*'] } };
+})();
+const check = (sql: string, allow: SqlAllowList = DEMO_ALLOW) => checkSql(sql, allow, parser);
 
 describe('accepts one read-only SELECT over the allow-list', () => {
   it.each([
@@ -187,7 +198,7 @@ describe('refuses everything else, with a short reason', () => {
   });
 
   it('never allows denied functions, whatever the allow-list says', () => {
-    const reckless: SqlAllowList = { tables: GUARDED_SQL_ALLOW.tables, functions: ['pg_sleep', 'set_config', 'current_setting', 'dblink', 'lo_import', 'pg_read_file'] };
+    const reckless: SqlAllowList = { tables: DEMO_ALLOW.tables, functions: ['pg_sleep', 'set_config', 'current_setting', 'dblink', 'lo_import', 'pg_read_file'] };
     for (const call of ['pg_sleep(1)', "set_config('a', 'b', true)", "current_setting('a')", "dblink('a', 'b')", "lo_import('/x')", "pg_read_file('/x')"]) {
       expect(check(`SELECT ${call}`, reckless).ok).toBe(false);
     }

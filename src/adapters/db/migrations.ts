@@ -211,6 +211,18 @@ COMMENT ON COLUMN ${t.projects}.semantic_model IS 'the project''s semantic model
 COMMENT ON COLUMN ${t.projects}.tenant IS 'the value the model''s tenancy filters on; NULL: the project''s slug';
 `,
   },
+  {
+    /**
+     * The demo's hard-coded query catalogue is gone: every project answers from its semantic
+     * model (the demo projects from models/demo.yaml, stored by the seed), so the per-project
+     * list of catalogue queries means nothing any more.
+     */
+    id: '0008_catalogue_removed',
+    sql: `
+ALTER TABLE ${t.projects} DROP COLUMN IF EXISTS enabled_queries;
+COMMENT ON COLUMN ${t.projects}.semantic_model IS 'the project''s semantic model (npm run project:add; the demo''s from npm run db:seed), validated; NULL: no database answers';
+`,
+  },
   ];
 }
 

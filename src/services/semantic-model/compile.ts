@@ -11,7 +11,7 @@
  *
  * Pure and synchronous, no Node APIs: it runs on Workers.
  */
-import { windowConditions } from '../chat/catalogue.js';
+import { windowConditions } from './time-windows.js';
 import { checkQuery } from './check.js';
 import {
   filterOperation,

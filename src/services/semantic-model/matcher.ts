@@ -12,8 +12,8 @@
  * The result holds only names and values taken from the model, numbers and window kinds: never
  * text from the question. Every query returned passes checkQuery.
  */
-import { detectLanguage } from '../chat/language.js';
-import { FOLLOW_UP_FILLER } from '../chat/matcher.js';
+import { detectLanguage } from '../language.js';
+import { phrase } from './time-windows.js';
 import { checkQuery } from './check.js';
 import {
   filterOperation,
@@ -32,6 +32,9 @@ import {
 } from './schema.js';
 import { compileVocabulary, type Item, type Meaning, type Scan } from './vocabulary.js';
 import { normalizeWords } from './words.js';
+
+/** Openers and pronouns of a follow-up ("¿y las enviadas?", "what about shipped ones?") that carry no meaning of their own. */
+const FOLLOW_UP_FILLER = phrase('and|what about|how about|y que tal|y que hay de|y con|y|ones|one|those|these|esas|esos|aquellas|aquellos');
 
 export type SemanticMatch = { query: SemanticQuery; language: Language };
 
