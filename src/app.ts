@@ -29,7 +29,7 @@ import { projectsRouter } from './routes/projects/index.js';
 import { createRouter } from './routes/router.js';
 import { uiRoutes } from './routes/ui/index.js';
 import { createServiceContainer } from './services/container.js';
-import type { SqlParser } from './services/guarded-sql/parser.js';
+import type { SqlParser, SqlParserLoader } from './services/guarded-sql/parser.js';
 
 export const BODY_LIMIT_BYTES = 32 * 1024;
 
@@ -48,8 +48,12 @@ export type AppDeps = {
   rateLimitStore?: RateLimitStore;
   /** Overrides the embedding model built from the config (OPENAI_EMBEDDING_MODEL); null disables it. */
   embeddings?: EmbeddingModel | null;
-  /** PostgreSQL's parser, for guarded model-written SQL; without it that feature is off. */
-  sqlParser?: SqlParser;
+  /**
+   * PostgreSQL's parser, for guarded model-written SQL; without it that feature is off. Either
+   * the parser itself (Node, Bun, Deno load it at start-up) or a loader called on first use (the
+   * Worker, whose parser is a separate module): see createServiceContainer.
+   */
+  sqlParser?: SqlParser | SqlParserLoader;
   /** Receives one structured entry per request and one per unexpected error. */
   log?: Log;
   /** Development mode only (the entry generated the signing secret): the chat page offers this token. */
