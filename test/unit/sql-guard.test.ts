@@ -268,8 +268,8 @@ describe('the parser from a compiled WebAssembly module (the Workers way)', () =
     }
     expect(() => fromWasm.parse('SELECT FROM WHERE')).toThrow(/syntax error at or near "WHERE"/);
     expect(() => fromWasm.parse('')).toThrow(/empty/);
-    expect(checkSql('SELECT pg_sleep(1)', GUARDED_SQL_ALLOW, fromWasm)).toEqual({ ok: false, reason: 'the function pg_sleep is not allowed' });
-    expect(checkSql('SELECT count(*) FROM orders;', GUARDED_SQL_ALLOW, fromWasm)).toEqual({ ok: true, normalized: 'SELECT count(*) FROM orders' });
+    expect(checkSql('SELECT pg_sleep(1)', DEMO_ALLOW, fromWasm)).toEqual({ ok: false, reason: 'the function pg_sleep is not allowed' });
+    expect(checkSql('SELECT count(*) FROM orders;', DEMO_ALLOW, fromWasm)).toEqual({ ok: true, normalized: 'SELECT count(*) FROM orders' });
   });
 
   it('fails the load, instead of waiting forever, when the WebAssembly cannot be instantiated', async () => {
