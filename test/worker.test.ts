@@ -159,7 +159,7 @@ describe.each([neonVariant, hyperdriveVariant])('the API as a Cloudflare Worker:
     );
     expect(await response.json()).toMatchObject({
       fuente: 'database',
-      consulta: 'count_orders',
+      consulta: 'aggregate',
       datos: { count: row!.n },
       respuesta: `Hay ${row!.n} órdenes pendientes.`,
     });

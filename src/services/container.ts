@@ -83,7 +83,7 @@ type Answerer = ReturnType<typeof createAnswerer>;
  * about 1.7 MB of WebAssembly): a question for a project with guarded SQL waits for the loader
  * (which loads once and shares the result), then gets model-written SQL; every other question
  * never touches it. When the load fails (the loader logs why), that question is answered as
- * without a parser, with the catalogue tools only, and the next one tries again.
+ * without a parser, with the query_data tool only, and the next one tries again.
  */
 function loadingParser<G>(
   load: SqlParserLoader,

@@ -22,7 +22,7 @@ export type ConversationContext = {
   id: string;
   /** The last turns, oldest first, for the model. */
   history: ChatMessage[];
-  /** The stored call that answered the last turn (catalogue or semantic), for follow-ups ("¿y las enviadas?"); the answerer decodes it. */
+  /** The stored call that answered the last turn (a semantic query), for follow-ups ("¿y las enviadas?"); the answerer decodes it. */
   previousCall: unknown;
 };
 

@@ -163,7 +163,7 @@ export function createAnswerer(deps: AnswererDeps) {
       );
       return { datos: { ...datos }, respuesta };
     };
-    // The same result cache as catalogue answers; the key holds the model version and the tenant.
+    // The key holds the model version and the tenant: a new model or another tenant is another entry.
     const key = JSON.stringify(['semantic', slug, semantic.version, semantic.tenant, query, language]);
     const result = results ? (await results.fetch(key, { context: run }))! : await run();
     return {

@@ -2,7 +2,7 @@
  * The model-driven matcher: a Spanish or English question → one SemanticQuery of the project's
  * semantic model, or null ("not confident: let the language model answer").
  *
- * Precision over recall, as the catalogue matcher it replaces: every word of the question must be
+ * Precision over recall, as the catalogue matcher it replaced: every word of the question must be
  * known (a model word or built-in grammar, see vocabulary.ts), every model word must fit one model,
  * and the words must form one of the query shapes. Each model is tried as the question's subject;
  * the question resolves only when exactly one model takes every word and is named by one of them

@@ -4,7 +4,7 @@
  * Nouns and adjectives come from word lists: the first word of a language is taken as the
  * singular ("pedido", "pendiente") and its plural is the list's word that the plural rule of
  * words.ts reduces to it ("pedidos", "pendientes"); English adjectives do not inflect. Labels
- * ("Pendiente") name values in lists. Numbers use the catalogue's formats, so both answer alike.
+ * ("Pendiente") name values in lists. Numbers use format.ts (es-ES, en-US).
  *
  * Pure, no Node APIs: it runs on Workers.
  */
