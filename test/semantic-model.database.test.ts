@@ -110,6 +110,15 @@ describe('the database layer', () => {
     ]);
   });
 
+  it('a time column stored as a date or a local timestamp must say so (column_type), else windows would shift by the zone', async () => {
+    expect(await withChange('ALTER TABLE ventas_pedido ALTER COLUMN creado TYPE date', () => check(`${FIXTURES}/ventas.yaml`))).toEqual([
+      [36, 'models[0].dimensions[1].column', 'creado is date: declare column_type: date'],
+    ]);
+    expect(
+      await withChange("ALTER TABLE ventas_pedido ALTER COLUMN creado TYPE timestamp USING creado AT TIME ZONE 'UTC'", () => check(`${FIXTURES}/ventas.yaml`)),
+    ).toEqual([[36, 'models[0].dimensions[1].column', 'creado is timestamp without time zone: declare column_type: timestamp']]);
+  });
+
   it('a schema-per-tenant model finds its table in a tenant schema', async () => {
     const text = readFileSync(`${FIXTURES}/ventas.yaml`, 'utf8')
       .replace('table: public.ventas_cliente', 'table: ventas_cliente')

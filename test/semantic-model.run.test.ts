@@ -345,6 +345,53 @@ describe.each(['postgres', 'embedded'] as const)('semantic queries on the %s Pos
     });
   });
 
+  describe('date and local-timestamp columns (column_type)', () => {
+    // 22:00 on Thursday 14 May in Bogotá, already Friday 03:00 in UTC: a date or a local time read
+    // as an instant in the server's zone would land in the wrong day.
+    const LATE = new Date('2026-05-15T03:00:00Z');
+    const BOGOTA = 'America/Bogota';
+    const model = (name: string, column: string, columnType: 'date' | 'timestamp'): SemanticModel['models'][number] => ({
+      name,
+      table: 'agenda_evento',
+      primary_key: 'id',
+      words: { es: [name], en: [name] },
+      tenancy: { column: 'empresa_id' },
+      columns: ['id', 'empresa_id', 'dia', 'registrado'],
+      dimensions: [{ name: column, column, type: 'time', granularities: ['day'], column_type: columnType, primary: true }],
+      measures: [{ name: `${name}s`, type: 'count', words: { es: ['cuántos'] } }],
+      joins: [],
+    });
+    const project: SemanticModel = { version: 1, examples: [], models: [model('por_dia', 'dia', 'date'), model('por_hora', 'registrado', 'timestamp')] };
+    const at = (query: SemanticQuery) => runSemanticQuery(db, project, query, { tenant: 1, now: LATE, timeZone: BOGOTA }, 'es');
+
+    beforeAll(async () => {
+      await db.exec(`
+        CREATE TABLE agenda_evento (id int PRIMARY KEY, empresa_id int NOT NULL, dia date NOT NULL, registrado timestamp NOT NULL);
+        INSERT INTO agenda_evento VALUES
+          (1, 1, '2026-05-13', '2026-05-13 23:00'),  -- yesterday in Bogotá
+          (2, 1, '2026-05-14', '2026-05-14 21:30'),  -- today, before 22:00
+          (3, 1, '2026-05-15', '2026-05-14 23:30'),  -- tomorrow's date / a local time after now
+          (4, 2, '2026-05-14', '2026-05-14 21:00');  -- another tenant`);
+    });
+
+    it('counts a date column in the calendar of APP_TIMEZONE', async () => {
+      expect((await at({ model: 'por_dia', measure: 'por_dias', window: { kind: 'today' } })).datos).toEqual({ count: 1 });
+      expect((await at({ model: 'por_dia', measure: 'por_dias', window: { kind: 'yesterday' } })).datos).toEqual({ count: 1 });
+      expect((await at({ model: 'por_dia', measure: 'por_dias', window: { kind: 'this_month' } })).datos).toEqual({ count: 2 });
+      const series = await at({ model: 'por_dia', measure: 'por_dias', series: { dimension: 'dia', granularity: 'day' }, window: { kind: 'this_month' } });
+      expect(rowsOf(series).map((r) => [r.dia, r.por_dias])).toEqual([['2026-05-13', 1], ['2026-05-14', 1]]);
+    });
+
+    it('counts a timestamp without time zone as local time in APP_TIMEZONE', async () => {
+      expect((await at({ model: 'por_hora', measure: 'por_horas', window: { kind: 'today' } })).datos).toEqual({ count: 1 });
+      expect((await at({ model: 'por_hora', measure: 'por_horas', window: { kind: 'yesterday' } })).datos).toEqual({ count: 1 });
+      // The last 24 hours: since 22:00 yesterday, local time.
+      expect((await at({ model: 'por_hora', measure: 'por_horas', window: { kind: 'last_days', days: 1 } })).datos).toEqual({ count: 2 });
+      const series = await at({ model: 'por_hora', measure: 'por_horas', series: { dimension: 'registrado', granularity: 'day' } });
+      expect(rowsOf(series).map((r) => [r.registrado, r.por_horas])).toEqual([['2026-05-13', 1], ['2026-05-14', 2]]);
+    });
+  });
+
   describe('the demo model answers like the catalogue it replaced (its SQL, written out)', () => {
     const WINDOW_TZ = 'America/Bogota';
     const model = (query: SemanticQuery, project: string) => runSemanticQuery(db, DEMO, query, { tenant: project, now: NOW, timeZone: WINDOW_TZ }, 'es');

@@ -166,6 +166,13 @@ export const timeDimensionSchema = z.strictObject({
   ...dimensionCommon,
   type: z.literal('time'),
   granularities: z.array(granularitySchema).min(1).meta({ description: 'Granularities a series may use' }),
+  column_type: z
+    .enum(['timestamptz', 'timestamp', 'date'])
+    .optional()
+    .meta({
+      description:
+        "How the column stores time: timestamptz (default, an instant), timestamp (local time in APP_TIMEZONE, e.g. Django with USE_TZ=False) or date (a calendar day); model:check compares it with the database",
+    }),
   primary: z
     .boolean()
     .optional()

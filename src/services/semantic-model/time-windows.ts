@@ -77,8 +77,16 @@ export function extractWindows(normalized: string): { text: string; windows: Tim
 }
 
 /**
- * The conditions that keep `column` (a timestamptz expression, trusted SQL) inside `window`,
- * binding now, the zone and the day count through `bind` (which returns a placeholder).
+ * How a time column stores instants: `timestamptz` (an instant), `timestamp` (a local wall-clock
+ * time in the project's zone, e.g. Django with USE_TZ=False) or `date` (a local calendar day).
+ */
+export type TimeColumnType = 'timestamptz' | 'timestamp' | 'date';
+
+/**
+ * The conditions that keep `column` (trusted SQL, of type `columnType`) inside `window`, binding
+ * now, the zone and the day count through `bind` (which returns a placeholder). The bounds are
+ * instants converted to the column's own type (local time, or the local date), not the column to
+ * an instant: the column stays bare, so its index serves the range.
  */
 export function windowConditions(
   bind: (value: unknown) => string,
@@ -86,34 +94,34 @@ export function windowConditions(
   window: TimeWindow,
   at: Date,
   timeZone: string,
+  columnType: TimeColumnType = 'timestamptz',
 ): string[] {
   const now = bind(at.toISOString());
   let zone: string | undefined; // bound only when used: PostgreSQL rejects parameters it cannot type
+  const local = () => (zone ??= bind(timeZone));
+  const asColumn = (instant: string) =>
+    columnType === 'timestamptz' ? instant : columnType === 'timestamp' ? `(${instant} AT TIME ZONE ${local()})` : `(${instant} AT TIME ZONE ${local()})::date`;
   // `shift` applies to the local wall-clock time, before converting back: a day is then a
   // calendar day, also across a daylight-saving change (timestamptz arithmetic follows the
   // session's zone instead).
-  const startOf = (unit: 'day' | 'week' | 'month' | 'quarter' | 'year', shift = '') => {
-    zone ??= bind(timeZone);
-    return `((date_trunc('${unit}', ${now}::timestamptz AT TIME ZONE ${zone})${shift}) AT TIME ZONE ${zone})`;
-  };
+  const startOf = (unit: 'day' | 'week' | 'month' | 'quarter' | 'year', shift = '') =>
+    asColumn(`((date_trunc('${unit}', ${now}::timestamptz AT TIME ZONE ${local()})${shift}) AT TIME ZONE ${local()})`);
+  const untilNow = `${column} <= ${asColumn(`${now}::timestamptz`)}`;
   switch (window.kind) {
     case 'today':
-      return [`${column} >= ${startOf('day')}`, `${column} <= ${now}::timestamptz`];
+      return [`${column} >= ${startOf('day')}`, untilNow];
     case 'yesterday':
       return [`${column} >= ${startOf('day', " - interval '1 day'")}`, `${column} < ${startOf('day')}`];
     case 'this_week':
-      return [`${column} >= ${startOf('week')}`, `${column} <= ${now}::timestamptz`];
+      return [`${column} >= ${startOf('week')}`, untilNow];
     case 'this_month':
-      return [`${column} >= ${startOf('month')}`, `${column} <= ${now}::timestamptz`];
+      return [`${column} >= ${startOf('month')}`, untilNow];
     case 'this_quarter':
-      return [`${column} >= ${startOf('quarter')}`, `${column} <= ${now}::timestamptz`];
+      return [`${column} >= ${startOf('quarter')}`, untilNow];
     case 'this_year':
-      return [`${column} >= ${startOf('year')}`, `${column} <= ${now}::timestamptz`];
+      return [`${column} >= ${startOf('year')}`, untilNow];
     case 'last_days':
-      return [
-        `${column} >= ${now}::timestamptz - make_interval(days => ${bind(window.days)}::int)`,
-        `${column} <= ${now}::timestamptz`,
-      ];
+      return [`${column} >= ${asColumn(`(${now}::timestamptz - make_interval(days => ${bind(window.days)}::int))`)}`, untilNow];
   }
 }
 
