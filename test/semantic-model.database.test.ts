@@ -19,11 +19,11 @@ CREATE TABLE ventas_pedido (id bigint PRIMARY KEY, estado varchar(1) NOT NULL, t
   creado timestamptz NOT NULL, cliente_id bigint REFERENCES ventas_cliente, empresa_id bigint NOT NULL);
 CREATE TABLE crm_pais (id serial PRIMARY KEY, nombre text NOT NULL, codigo char(2) NOT NULL);
 CREATE TABLE crm_cuenta (id bigint PRIMARY KEY, nombre text NOT NULL, organizacion_id bigint NOT NULL,
-  pais_id integer REFERENCES crm_pais, creada date NOT NULL);
+  pais_id integer REFERENCES crm_pais, creada timestamptz NOT NULL);
 CREATE TABLE crm_oportunidad (id bigint PRIMARY KEY, etapa varchar(20) NOT NULL, importe numeric NOT NULL,
-  fecha_cierre date, cuenta_id bigint NOT NULL REFERENCES crm_cuenta);
+  fecha_cierre timestamptz, cuenta_id bigint NOT NULL REFERENCES crm_cuenta);
 CREATE TABLE crm_factura (id bigint PRIMARY KEY, numero text NOT NULL, estado text NOT NULL, total numeric NOT NULL,
-  emitida date NOT NULL, cuenta_id bigint NOT NULL REFERENCES crm_cuenta);
+  emitida timestamptz NOT NULL, cuenta_id bigint NOT NULL REFERENCES crm_cuenta);
 `;
 
 let name: string;
