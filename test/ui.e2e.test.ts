@@ -1,10 +1,11 @@
 import { serve, type ServerType } from '@hono/node-server';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { swaggerUiFiles } from '../src/entry/swagger-ui-files.js';
 import { buildApp } from './support/app.js';
 import { createSeededDatabase, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';
@@ -28,10 +29,14 @@ describe('the chat page in a real browser', () => {
   let model: FakeOpenAI;
   let server: ServerType | undefined;
   let base: string;
+  let cdnServer: ServerType | undefined;
+  let cdnBase: string;
   let userDataDir: string | undefined;
   let context: BrowserContext | undefined;
   let external: string[];
-  const shots = mkdtempSync(join(tmpdir(), 'chat-ui-screenshots-'));
+  // Screenshots to look at: artifacts/ui/ (git-ignored), or UI_ARTIFACTS_DIR.
+  const shots = resolve(process.env.UI_ARTIFACTS_DIR ?? 'artifacts/ui');
+  mkdirSync(shots, { recursive: true });
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -43,7 +48,11 @@ describe('the chat page in a real browser', () => {
     test = await createSeededDatabase('embedded');
     model = await new FakeOpenAI().start();
     model.chunkDelayMs = 20;
-    const app = buildApp(test.db, { OPENAI_API_KEY: 'sk-local', OPENAI_BASE_URL: model.baseURL, OPENAI_MAX_RETRIES: '0', MODEL_BREAKER_FAILURES: '0', DOCUMENT_ADMIN_USER_IDS: '1' });
+    const settings = { OPENAI_API_KEY: 'sk-local', OPENAI_BASE_URL: model.baseURL, OPENAI_MAX_RETRIES: '0', MODEL_BREAKER_FAILURES: '0', DOCUMENT_ADMIN_USER_IDS: '1' };
+    // As on Node, Bun and Deno: Swagger UI's files served by the app.
+    const app = buildApp(test.db, settings, { swaggerUiAssets: swaggerUiFiles() });
+    // As on Workers: no files, Swagger UI from the pinned CDN URL (blocked below, as offline).
+    const workerLike = buildApp(test.db, settings);
     // A project document, so the general question is answered from it, with a citation.
     const uploaded = await app.request('/api/v1/proyectos/conocimiento_general/documentos', {
       method: 'POST',
@@ -57,6 +66,12 @@ describe('the chat page in a real browser', () => {
         resolve();
       });
     });
+    await new Promise<void>((resolve) => {
+      cdnServer = serve({ fetch: workerLike.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
+        cdnBase = `http://127.0.0.1:${info.port}`;
+        resolve();
+      });
+    });
     userDataDir = mkdtempSync(join(tmpdir(), 'chat-ui-chromium-'));
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
@@ -65,18 +80,24 @@ describe('the chat page in a real browser', () => {
       viewport: { width: 1280, height: 800 },
     });
     external = [];
-    context.on('request', (request) => {
-      if (!request.url().startsWith(base) && !request.url().startsWith('data:')) external.push(request.url());
+    // No network: every request that is not to the servers on loopback is recorded and refused.
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith(base) || url.startsWith(cdnBase) || url.startsWith('data:')) return route.continue();
+      external.push(url);
+      return route.abort('internetdisconnected');
     });
   });
   // beforeAll may have stopped anywhere (no Chromium, no database): undo only what was started,
   // and let every step run even when an earlier one fails.
   afterAll(async () => {
     const running = server;
+    const cdnRunning = cdnServer;
     const steps = [
       () => context?.close(),
       () => userDataDir && rmSync(userDataDir, { recursive: true, force: true }),
       () => running && new Promise<void>((resolve) => running.close(() => resolve())),
+      () => cdnRunning && new Promise<void>((resolve) => cdnRunning.close(() => resolve())),
       () => model?.stop(),
       () => test?.drop(),
     ];
@@ -179,6 +200,54 @@ describe('the chat page in a real browser', () => {
 
     expect(violations).toEqual([]);
     expect(external).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('/docs renders Swagger UI with no network and executes the chat request', async () => {
+    const page = await context!.newPage();
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' || /Content.Security.Policy|Refused to/i.test(message.text())) problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(`${base}/docs`);
+    await page.locator('.swagger-ui .info .title').waitFor();
+    expect(await page.locator('.swagger-ui .info .title').textContent()).toContain('Chat API');
+    expect(await page.locator('#docs-failed').isHidden()).toBe(true);
+
+    // Authorize with a token, then try POST /api/v1/chat
+    await page.locator('button.authorize').first().click();
+    await page.locator('.modal-ux input[type=text], .modal-ux input[type=password]').first().fill(accessToken(1));
+    await page.locator('.modal-ux button.authorize').click();
+    await page.locator('.modal-ux button.btn-done').click();
+    const operation = page.locator('.opblock-post', { has: page.locator('[data-path="/api/v1/chat"]') }).first();
+    await operation.locator('.opblock-summary').click();
+    await operation.locator('button.try-out__btn').click();
+    await operation
+      .locator('textarea.body-param__text')
+      .fill(JSON.stringify({ mensaje: '¿Cuántas órdenes pendientes hay?', usuario_id: '1', proyecto: 'dashboard_miempresa' }));
+    await operation.locator('button.execute').click();
+    const status = operation.locator('.live-responses-table tr.response td.response-col_status').first();
+    await status.waitFor();
+    expect((await status.textContent())?.trim()).toBe('200');
+    const [row] = await test.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM orders WHERE project = 'dashboard_miempresa' AND status = 'pending'",
+    );
+    expect(await operation.locator('.live-responses-table tr.response td.response-col_description').first().textContent()).toContain(`Hay ${row!.n} órdenes pendientes.`);
+    await operation.locator('.live-responses-table').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(shots, 'docs-offline.png') });
+    expect(problems).toEqual([]);
+    expect(external).toEqual([]);
+
+    // Workers' variant: the pinned CDN files cannot load here, and the page says so
+    await page.goto(`${cdnBase}/docs`);
+    await page.locator('#docs-failed').waitFor();
+    expect(await page.locator('#docs-failed').textContent()).toContain('could not load');
+    expect(await page.locator('#docs-failed a[href="/api/v1/openapi.json"]').count()).toBeGreaterThan(0);
+    expect(external.length).toBeGreaterThan(0);
+    expect(external.every((url) => url.startsWith('https://cdn.jsdelivr.net/npm/swagger-ui-dist@'))).toBe(true);
+    external.length = 0;
+    await page.screenshot({ path: join(shots, 'docs-cdn-unreachable.png') });
     await page.close();
   }, 60_000);
 });
