@@ -7,12 +7,12 @@
  *   year (the version is in the path). /docs then works with no network at all.
  * - Workers (no files to read): from a public CDN, the same version, checked by Subresource
  *   Integrity: the browser refuses a file whose SHA-384 differs from the one below, which
- *   test/docs.test.ts recomputes from the installed package.
+ *   test/swagger-ui.test.ts recomputes from the installed package.
  * Either way, when the files cannot load (offline, blocked, integrity mismatch), the page says so
  * and links to the OpenAPI document itself.
  */
 
-/** Must equal the exact version in package.json (test/docs.test.ts checks both). */
+/** Must equal the exact version in package.json (test/swagger-ui.test.ts checks both). */
 export const SWAGGER_UI_VERSION = '5.35.0';
 
 /** The files /docs uses, with their SHA-384 for the CDN's integrity attribute. */
