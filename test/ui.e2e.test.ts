@@ -310,8 +310,17 @@ describe('the chat page in a real browser', () => {
     await line.screenshot({ path: join(shots, 'es-desktop-5-line.png') });
     await top.screenshot({ path: join(shots, 'es-desktop-6-top.png') });
 
+    // reopened from the side list (stored as jsonb, keys reordered): the same chart
+    await page.locator('#history button', { hasText: 'Órdenes por estado' }).click();
+    await expect.poll(() => page.locator('#log .msg.bot').count()).toBe(3);
+    const again = page.locator('#log .msg.bot').first().locator('svg.chart.bars rect.bar');
+    expect(await again.evaluateAll((all) => all.map((r) => [r.getAttribute('data-label'), Number(r.getAttribute('data-value'))]))).toEqual(drawn.map((d) => [d.label, d.value]));
+
+    // on a phone the chart is drawn at the phone's width
     await page.setViewportSize(PHONE);
-    await bars.scrollIntoViewIfNeeded();
+    await page.locator('#new').click();
+    const small = await askAndWait(page, 'Órdenes por estado');
+    expect(Number((await small.locator('svg.chart').getAttribute('viewBox'))!.split(' ')[2])).toBeLessThan(400);
     await page.screenshot({ path: join(shots, 'es-phone-charts.png') });
     expect(await noHorizontalOverflow(page)).toBeLessThanOrEqual(0);
     expect(violations).toEqual([]);

@@ -82,22 +82,33 @@ function formatCell(key: string, value: unknown, view: ProjectView, months?: boo
 
 type Rows = Record<string, unknown>[];
 
-/** The columns to show: the rows' keys, without `count` when it repeats the measure (a count by group). */
-function columnsOf(rows: Rows): string[] {
-  const keys = rows[0] ? Object.keys(rows[0]) : [];
-  const duplicate = keys.find((key) => key !== 'count' && key !== keys[0] && rows.every((row) => typeof row[key] === 'number' && row[key] === row.count));
-  return duplicate ? keys.filter((key) => key !== 'count') : keys;
-}
-
 const CHARTS: Record<string, 'bars' | 'line'> = { breakdown: 'bars', top: 'bars', series: 'line', orders_by_status: 'bars', top_customers: 'bars' };
 
-/** A chart for a breakdown or top N (bars) and a series (line): label column first, then the first numeric one. */
+const isNumberColumn = (rows: Rows, key: string) => rows.every((row) => typeof row[key] === 'number' || row[key] == null);
+
+/**
+ * The columns to show, in the answer's order, without `count` when it repeats the measure (a
+ * count by group). For a breakdown, top N or series: the group (or time) first, then the measure,
+ * whatever the order of the keys (a stored turn comes back from jsonb with its keys reordered).
+ */
+function columnsOf(rows: Rows, consulta: string | undefined): string[] {
+  let keys = rows[0] ? Object.keys(rows[0]) : [];
+  const duplicate = keys.find((key) => key !== 'count' && rows.every((row) => typeof row[key] === 'number' && row[key] === row.count));
+  if (duplicate) keys = keys.filter((key) => key !== 'count');
+  if (consulta && CHARTS[consulta]) {
+    const group = keys.find((key) => !isNumberColumn(rows, key));
+    const measure = keys.find((key) => key !== group && key !== 'count' && isNumberColumn(rows, key)) ?? keys.find((key) => key === 'count');
+    if (group && measure) keys = [group, measure, ...keys.filter((key) => key !== group && key !== measure)];
+  }
+  return keys;
+}
+
+/** A chart for a breakdown or top N (bars) and a series (line): the group column, then the measure (see columnsOf). */
 function chartFor(consulta: string | undefined, rows: Rows, columns: string[], view: ProjectView, months: boolean, width: number): SVGSVGElement | null {
   const kind = consulta ? CHARTS[consulta] : undefined;
   if (!kind || rows.length === 0 || (kind === 'line' && rows.length < 2)) return null;
-  const [labelKey, ...rest] = columns;
-  const valueKey = rest.find((key) => rows.every((row) => typeof row[key] === 'number' || row[key] == null));
-  if (!labelKey || !valueKey) return null;
+  const [labelKey, valueKey] = columns;
+  if (!labelKey || !valueKey || isNumberColumn(rows, labelKey) || !isNumberColumn(rows, valueKey)) return null;
   const points: Point[] = rows.map((row) => ({ label: formatCell(labelKey, row[labelKey], view, months) || '—', value: Number(row[valueKey] ?? 0) }));
   const format = (value: number) => formatNumber(value, isCurrency(valueKey, view));
   const measure = columnLabel(valueKey, view);
@@ -153,7 +164,7 @@ export type Details = { datos?: Record<string, unknown>; consulta?: string; sql?
 export function showDetails(message: HTMLElement, { datos, consulta, sql, citas }: Details, view: ProjectView): void {
   if (datos && Array.isArray(datos.rows)) {
     const rows = datos.rows as Rows;
-    const columns = columnsOf(rows);
+    const columns = columnsOf(rows, consulta);
     const first = columns[0];
     // A monthly series: every bucket is the first of a month.
     const months = consulta === 'series' && rows.length > 1 && !!first && rows.every((row) => /^\d{4}-\d{2}-01$/.test(String(row[first])));
