@@ -380,7 +380,13 @@ describe('the chat page in a real browser', () => {
     const refused = await askAndWait(page, 'What is the capital of France?');
     expect(await refused.getAttribute('class')).toContain('err');
     expect(await refused.locator('.text').textContent()).toContain('needs a language model, and the server has none configured');
-    expect(await refused.locator('.hint').textContent()).toBe('Projects that answer from their data: Dashboard MiEmpresa, Logística Sur, and Tienda Norte.');
+    expect(await refused.locator('.hint p').textContent()).toBe('Projects that answer from their data:');
+    expect(await refused.locator('.hint .chip').allTextContents()).toEqual(['Dashboard MiEmpresa', 'Logística Sur', 'Tienda Norte']);
+    await page.screenshot({ path: join(shots, 'en-desktop-3-no-model.png') });
+    // a project button switches to that project and shows its questions
+    await refused.locator('.hint .chip', { hasText: 'Tienda Norte' }).click();
+    expect(await page.locator('#project').inputValue()).toBe('tienda_norte');
+    expect(await page.locator('#intro h2').textContent()).toBe('What would you like to know about Tienda Norte?');
     // in a project with data, the hint is its own questions, clickable
     await page.locator('#project').selectOption('dashboard_miempresa');
     const unmatched = await askAndWait(page, 'What is the capital of France?');
@@ -388,7 +394,7 @@ describe('the chat page in a real browser', () => {
     expect(await unmatched.locator('.hint p').textContent()).toBe('Questions this project does answer:');
     await unmatched.locator('.hint .chip', { hasText: 'How many shipped orders this week?' }).click();
     expect(await (await waitForAnswer(page)).getAttribute('class')).not.toContain('err');
-    await page.screenshot({ path: join(shots, 'en-desktop-3-no-model.png'), fullPage: true });
+    await page.screenshot({ path: join(shots, 'en-desktop-4-no-model-own-questions.png') });
 
     await page.setViewportSize(PHONE);
     await page.screenshot({ path: join(shots, 'en-phone.png') });

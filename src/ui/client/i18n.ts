@@ -59,7 +59,8 @@ const es = {
   showTable: 'Ver la tabla',
   csv: 'CSV',
   csvLabel: 'Descargar la tabla como CSV',
-  tryProjects: 'Proyectos que responden con sus datos: {projects}.',
+  tryProjects: 'Proyectos que responden con sus datos:',
+  tryOtherProjects: 'Prueba con otro proyecto:',
   trySuggestions: 'Preguntas que este proyecto sí responde:',
   // Problems, by type (urn:chat-api:problem:…)
   'model-not-configured':
@@ -125,7 +126,8 @@ const en: Record<TextKey, string> = {
   showTable: 'Show the table',
   csv: 'CSV',
   csvLabel: 'Download the table as CSV',
-  tryProjects: 'Projects that answer from their data: {projects}.',
+  tryProjects: 'Projects that answer from their data:',
+  tryOtherProjects: 'Try another project:',
   trySuggestions: 'Questions this project does answer:',
   'model-not-configured':
     'This question needs a language model, and the server has none configured: without one, a project answers only from its data and documents. Whoever runs the server can configure one (OPENAI_API_KEY).',
@@ -190,6 +192,3 @@ export function formatDateText(value: string, months?: boolean): string {
   if (months) return wallMonth.format(instant);
   return (wall[2] && !/T00:00/.test(value) ? wallDateTime : wallDate).format(instant);
 }
-
-/** A list of names joined the way the language does ("A, B y C"). */
-export const formatList = (items: string[]) => new Intl.ListFormat(locale, { type: 'conjunction' }).format(items);

@@ -4,7 +4,7 @@
  */
 import { readProblem, type ChatRequest, type ChatResponse, type Conversation, type ConversationList, type Delta, type Problem, type ProjectList } from './api.js';
 import { serverEvents } from './events.js';
-import { formatInstant, formatList, lang, problemMessage, t, type TextKey } from './i18n.js';
+import { formatInstant, lang, problemMessage, t, type TextKey } from './i18n.js';
 import { addMessage, chips, el, showDetails, showFailure, textOf, type ProjectView } from './messages.js';
 
 // The page's own elements, known to exist.
@@ -194,14 +194,26 @@ function showAnswer(message: HTMLElement, answer: ChatResponse): void {
 
 /**
  * What to do after a failure, when there is something to suggest: without a model, the questions
- * this project answers from its data, or else the projects that do.
+ * this project answers from its data, or else buttons to the projects that do (any other
+ * project when none says so).
  */
 function hintFor(type: string | undefined): (string | HTMLElement)[] | null {
   if (!type?.endsWith(':model-not-configured')) return null;
   const own = projectOf(projects.value)?.sugerencias ?? [];
   if (own.length) return [el('p', null, t('trySuggestions')), chips(own, t('suggestions'), askThis)];
-  const others = listed.filter((p) => p.proyecto !== projects.value && p.sugerencias?.length).map((p) => p.nombre);
-  return others.length ? [el('p', null, t('tryProjects', { projects: formatList(others.slice(0, 3)) }))] : null;
+  const others = listed.filter((p) => p.proyecto !== projects.value);
+  const withData = others.filter((p) => p.sugerencias?.length);
+  const offered = (withData.length ? withData : others).slice(0, 4);
+  if (!offered.length) return null;
+  const names = new Map(offered.map((p) => [p.nombre, p.proyecto]));
+  return [
+    el('p', null, t(withData.length ? 'tryProjects' : 'tryOtherProjects')),
+    chips([...names.keys()], t('project'), (name) => {
+      projects.value = names.get(name)!;
+      projects.dispatchEvent(new Event('change'));
+      question.focus();
+    }),
+  ];
 }
 
 function showProblem(message: HTMLElement, problem: Partial<Problem>): void {
