@@ -23,6 +23,7 @@ import type { RateLimitStore } from './adapters/ratelimit/store.js';
 import { chatRouter } from './routes/chat/index.js';
 import { conversationsRouter } from './routes/conversations/index.js';
 import { docsRoutes } from './routes/docs/index.js';
+import type { SwaggerUiAssets } from './routes/docs/swagger-ui.js';
 import { documentsRouter } from './routes/documents/index.js';
 import { healthRouter } from './routes/health/index.js';
 import { projectsRouter } from './routes/projects/index.js';
@@ -58,6 +59,8 @@ export type AppDeps = {
   log?: Log;
   /** Development mode only (the entry generated the signing secret): the chat page offers this token. */
   devToken?: string;
+  /** Swagger UI's files, served by the app at /docs/assets (Node, Bun, Deno); without them /docs loads them from a pinned CDN URL with integrity (Workers). */
+  swaggerUiAssets?: SwaggerUiAssets;
 };
 
 /**
@@ -136,7 +139,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', documentsRouter);
   app.route('/', uiRoutes({ devToken: deps.devToken, userIdClaim: config.JWT_USER_ID_CLAIM }));
   app.route('/', healthRouter);
-  docsRoutes(app);
+  docsRoutes(app, deps.swaggerUiAssets);
 
   app.notFound((c) => problemResponse(c, new ProblemError(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError((error, c) => problemResponse(c, problemOf(error, log, c.get('requestId'))));

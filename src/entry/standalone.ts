@@ -8,6 +8,7 @@ import { pendingMigrations } from '../adapters/db/migrations.js';
 import { serviceTables, type ServiceTables } from '../adapters/db/tables.js';
 import { openNodeDatabase } from '../adapters/db/open-node.js';
 import { DEMO_USER_ID } from '../adapters/db/seed.js';
+import { swaggerUiFiles } from './swagger-ui-files.js';
 
 /** Settings only the long-running server entries (Node, Bun, Deno) read. */
 const serverSettings = z.object({
@@ -54,7 +55,8 @@ export async function prepareStandalone(rawEnv: Record<string, string | undefine
   const devToken = devSecret
     ? await mintAccessToken({ secret: env.JWT_SECRET_KEY!, algorithm: config.ALGORITHM, userId: DEMO_USER_ID, userIdClaim: config.JWT_USER_ID_CLAIM })
     : undefined;
-  const app = createApp({ config, db, log, rateLimitStore, sqlParser, ...(devToken ? { devToken } : {}) });
+  // Swagger UI's files from node_modules: /docs works offline.
+  const app = createApp({ config, db, log, rateLimitStore, sqlParser, swaggerUiAssets: swaggerUiFiles(), ...(devToken ? { devToken } : {}) });
 
   async function announce(base: string): Promise<string> {
     const lines = [
