@@ -119,6 +119,18 @@ describe('the database layer', () => {
     ).toEqual([[36, 'models[0].dimensions[1].column', 'creado is timestamp without time zone: declare column_type: timestamp']]);
   });
 
+  it('plans every query the service would send (EXPLAIN): a column PostgreSQL cannot group by is found at the model:check', async () => {
+    // A free-text dimension has no stored values to compare with the column's type: only planning finds it.
+    const issues = await withChange('ALTER TABLE crm_pais ALTER COLUMN nombre TYPE json USING to_json(nombre)', () => check(`${FIXTURES}/crm.yaml`));
+    expect(issues.length).toBeGreaterThan(0);
+    for (const [line, , message] of issues) {
+      expect(line).toBeGreaterThan(0);
+      expect(message).toMatch(/^PostgreSQL cannot plan this query: could not identify an (equality|ordering) operator for type json$/);
+    }
+    // (Inside this test's transaction the first failure ends the planning; on its own connection
+    // model:check reports each query that fails, at the example, measure or dimension it plans.)
+  });
+
   it('a schema-per-tenant model finds its table in a tenant schema', async () => {
     const text = readFileSync(`${FIXTURES}/ventas.yaml`, 'utf8')
       .replace('table: public.ventas_cliente', 'table: ventas_cliente')
@@ -152,6 +164,20 @@ describe('npm run model:check -- FILE --database-url URL', () => {
       expect(code).toBe(1);
     } finally {
       await client.query('ALTER TABLE crm_oportunidad RENAME COLUMN monto TO importe');
+    }
+  });
+
+  it('reports each query PostgreSQL cannot plan at what it plans, and exits 1', async () => {
+    await client.query('ALTER TABLE crm_pais ALTER COLUMN nombre TYPE json USING to_json(nombre)');
+    try {
+      const file = `${FIXTURES}/crm.yaml`;
+      const { code, output } = await run(file, '--database-url', url);
+      // pais has no measure of its own: the accounts' breakdown by the joined pais.nombre plans it (the join, line 32).
+      expect(output).toContain(`  database: 1 error\n    ${file}:32:9: models[0].joins[0]: PostgreSQL cannot plan this query: could not identify an ordering operator for type json\n`);
+      expect(output).not.toMatch(/\n\s+at /);
+      expect(code).toBe(1);
+    } finally {
+      await client.query('ALTER TABLE crm_pais ALTER COLUMN nombre TYPE varchar(100) USING nombre #>> \'{}\'');
     }
   });
 

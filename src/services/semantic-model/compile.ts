@@ -30,7 +30,8 @@ import {
 } from './schema.js';
 
 /** Who is asking (the server decides, never the question) and when, in which calendar. */
-export type CompileContext = { tenant: string | number; now: Date; timeZone: string };
+/** `tenant` null only for planning (model:check's EXPLAIN of a table with no row to take a value from): it matches no row. */
+export type CompileContext = { tenant: string | number | null; now: Date; timeZone: string };
 
 export type QueryShape = 'aggregate' | 'breakdown' | 'top' | 'series' | 'latest';
 

@@ -9,7 +9,9 @@
  * Database adapters fit), so this module needs no driver and runs on Workers too.
  */
 import { issueAt, sortIssues, type ModelIssue, type ModelPath, type SourceMap } from './issues.js';
-import { splitTableName, type ModelDef, type SemanticModel, type StoredValue } from './schema.js';
+import { checkQuery } from './check.js';
+import { compileQuery } from './compile.js';
+import { splitTableName, type ModelDef, type SemanticModel, type SemanticQuery, type StoredValue } from './schema.js';
 import type { ModelLayer } from './validate.js';
 
 export interface CatalogReader {
@@ -78,7 +80,74 @@ export async function checkModelAgainstDatabase(
     }
     checkModel(project, model, ['models', i], table, (name) => found[project.models.findIndex((m) => m.name === name)], report);
   });
+  // Only a model whose tables and columns hold is planned: otherwise every query repeats the issue.
+  if (issues.length === 0) await explainQueries(project, db, report);
   return sortIssues(issues);
+}
+
+/** Queries planned per model: enough to touch every measure, dimension, join and granularity. */
+const MAX_EXPLAINED = 300;
+
+/**
+ * Plans (EXPLAIN, nothing runs) what the service will send: every example's query and one query
+ * per measure, per categorical dimension (own and joined), per time granularity and per model's
+ * latest rows, each compiled as for a real tenant, so a type mismatch, a missing privilege or a
+ * filter PostgreSQL cannot apply is found here rather than at a user's question.
+ */
+async function explainQueries(project: SemanticModel, db: CatalogReader, report: (path: ModelPath, message: string) => void): Promise<void> {
+  const planned: { path: ModelPath; query: SemanticQuery }[] = project.examples.map((example, i) => ({ path: ['examples', i, 'query'], query: example.query }));
+  project.models.forEach((model, i) => {
+    const base: ModelPath = ['models', i];
+    const first = model.measures[0];
+    model.measures.forEach((measure, k) => planned.push({ path: [...base, 'measures', k], query: { model: model.name, measure: measure.name, window: { kind: 'this_month' } } }));
+    if (first) {
+      model.dimensions.forEach((dimension, k) => {
+        const path = [...base, 'dimensions', k];
+        if (dimension.type === 'categorical') planned.push({ path, query: { model: model.name, measure: first.name, group_by: dimension.name } });
+        else for (const granularity of dimension.granularities) planned.push({ path, query: { model: model.name, measure: first.name, series: { dimension: dimension.name, granularity } } });
+      });
+      model.joins.forEach((join, k) => {
+        const target = project.models.find((m) => m.name === join.model);
+        const dimension = target?.dimensions.find((d) => d.type === 'categorical');
+        if (dimension) planned.push({ path: [...base, 'joins', k], query: { model: model.name, measure: first.name, group_by: `${join.name}.${dimension.name}` } });
+      });
+    }
+    planned.push({ path: base, query: { model: model.name, latest: { limit: 5 } } });
+  });
+  const tenant = await sampleTenant(project, db);
+  const failed = new Set<string>();
+  for (const { path, query } of planned.slice(0, MAX_EXPLAINED)) {
+    if (checkQuery(project, query).length > 0) continue; // the semantic layer reports these
+    let compiled;
+    try {
+      compiled = compileQuery(project, query, { tenant, now: new Date(), timeZone: 'UTC' });
+    } catch {
+      continue; // e.g. schema per tenant: no tenant schema to plan against here
+    }
+    try {
+      await db.query(`EXPLAIN ${compiled.sql}`, compiled.params);
+    } catch (error) {
+      // Inside a caller's transaction, the first failure aborts it: later plans say nothing new.
+      if ((error as { code?: unknown }).code === '25P02') break;
+      const message = `PostgreSQL cannot plan this query: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+      const key = `${path.join('.')}: ${message}`;
+      if (!failed.has(key)) report(path, message);
+      failed.add(key);
+    }
+  }
+}
+
+/** A tenant value of the right type for planning: one the first tenant column holds, else null (matches nothing, fits any type). */
+async function sampleTenant(project: SemanticModel, db: CatalogReader): Promise<string | null> {
+  const model = project.models.find((m) => 'column' in m.tenancy);
+  if (!model || !('column' in model.tenancy)) return null;
+  const { schema, table } = splitTableName(model.table);
+  try {
+    const [row] = await db.query<{ v: string }>(`SELECT "${model.tenancy.column}"::text AS v FROM "${schema}"."${table}" LIMIT 1`);
+    return row?.v ?? null;
+  } catch {
+    return null;
+  }
 }
 
 type Table = { qualified: string; columns: Map<string, Column> };
