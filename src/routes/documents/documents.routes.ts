@@ -29,6 +29,7 @@ export const uploadDocumentRoute = createRoute({
     201: { description: 'The stored document', content: { 'application/json': { schema: DocumentSchema } } },
     400: problem('Invalid body: empty, too long, not text, or an unknown `tipo`; the failing fields are listed in `errors`'),
     ...common,
+    408: problem('The body was still arriving after REQUEST_BODY_TIMEOUT_MS (or REQUEST_TIMEOUT_MS): the connection is closed'),
     413: problem('Body larger than 32 KiB'),
     415: problem('Body is not JSON'),
   },
