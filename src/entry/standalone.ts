@@ -11,15 +11,18 @@ import { serviceTables, type ServiceTables } from '../adapters/db/tables.js';
 import { openNodeDatabase } from '../adapters/db/open-node.js';
 import { DEMO_USER_ID } from '../adapters/db/seed.js';
 
-/** Settings only the long-running server entries (Node, Bun, Deno) read. */
-const wholeNumber = (fallback: number, min: number, max: number, hint = '') =>
-  z
+/** A whole number in [min, max] (unset: `fallback`), refused with one message that says so. */
+const wholeNumber = (fallback: number, min: number, max: number, hint = '') => {
+  const error = `must be a whole number from ${min} to ${max}${hint}`;
+  return z
     .string()
     .trim()
     .optional()
     .transform((value) => (value === undefined || value === '' ? fallback : Number(value)))
-    .pipe(z.number({ error: `must be a whole number from ${min} to ${max}${hint}` }).int(`must be a whole number from ${min} to ${max}${hint}`).min(min, `must be a whole number from ${min} to ${max}${hint}`).max(max, `must be a whole number from ${min} to ${max}${hint}`));
+    .pipe(z.number({ error }).int(error).min(min, error).max(max, error));
+};
 
+/** Settings only the long-running server entries (Node, Bun, Deno) read. */
 const serverSettings = z.object({
   PORT: wholeNumber(8787, 0, 65535, ' (0 picks a free port)'),
   HOST: z.string().min(1).default('127.0.0.1'),

@@ -30,7 +30,7 @@ export type IdentifyOptions = {
 export function identify(options: IdentifyOptions) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header('Authorization');
-    if (header !== undefined) {
+    if (header) {
       const token = header.match(/^Bearer[ ]+([^\s]+)\s*$/i)?.[1];
       if (!token) {
         c.set('authFailure', refusal('the Authorization header must be "Bearer <token>"', CHALLENGE, 'not a "Bearer <token>" Authorization header'));
