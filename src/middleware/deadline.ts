@@ -18,7 +18,7 @@ export type DeadlineOptions = {
  * the whole deadline passes first — the answer is 408 `request-timeout` with `Connection: close`
  * (the server stops reading and drops the connection instead of waiting for the rest), never a
  * 5xx. The body is watched as it streams to whoever reads it (the body limit, the validator), so
- * nothing is buffered here and a body nobody reads costs nothing.
+ * nothing is buffered here and a body nobody reads is never touched.
  */
 export function requestDeadline({ requestMs, bodyMs }: DeadlineOptions) {
   const bodyDeadlineMs = Math.min(bodyMs, requestMs);
@@ -52,18 +52,31 @@ export function requestDeadline({ requestMs, bodyMs }: DeadlineOptions) {
 }
 
 /**
- * The request with its body passed through a stream that notes when the last byte has arrived;
- * undefined for a request without a body.
+ * The request with its body passed through a stream that notes when the last byte has been read;
+ * undefined for a request without a body. The stream is lazy: it touches the runtime's body only
+ * when someone reads it, so a body nobody reads (a 401 before validation) is left to the runtime
+ * exactly as before (workerd, for one, holds the connection while a body is locked but not drained).
  */
 function watchBody(request: Request): { request: Request; received: () => boolean } | undefined {
-  if (!request.body) return undefined;
+  const source = request.body;
+  if (!source) return undefined;
   let done = false;
-  const watched = request.body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      flush() {
-        done = true;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  const watched = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        reader ??= source.getReader();
+        const chunk = await reader.read();
+        if (chunk.done) {
+          done = true;
+          controller.close();
+        } else {
+          controller.enqueue(chunk.value);
+        }
       },
-    }),
+      cancel: (reason) => (reader ? reader.cancel(reason) : source.cancel(reason)),
+    },
+    { highWaterMark: 0 },
   );
   // `duplex` is required by Node's fetch for a streamed body; other runtimes ignore it.
   const init: RequestInit & { duplex: 'half' } = { body: watched, duplex: 'half' };
