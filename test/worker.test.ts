@@ -184,6 +184,19 @@ describe.each([neonVariant, hyperdriveVariant])('the API as a Cloudflare Worker:
     expect((await fetch(`${base}/docs`)).status).toBe(200);
   });
 
+  it('keeps answering on a keep-alive connection after refusing requests whose bodies it never read', async () => {
+    // A 401 comes before the body is read; a body left locked but undrained made workerd hold the
+    // connection, and the next request on it hung (about one in three).
+    for (let i = 0; i < 10; i++) {
+      const refused = await chat('x'.repeat(2_000), 'dashboard_miempresa', 'eyJhbGciOiJIUzI1NiJ9.eyJ4IjoxfQ.c2ln');
+      expect(refused.status).toBe(401);
+      await refused.body?.cancel();
+      const next = await fetch(`${base}/api/v1/openapi.json`);
+      expect(next.status).toBe(200);
+      await next.body?.cancel();
+    }
+  });
+
   // Last: it spends this address's quota of requests without a valid token.
   it('limits requests without a valid token per address (CF-Connecting-IP) through the RATE_LIMITER_ADDRESS binding', async () => {
     const bad = accessToken(1, {}, { secret: 'not-the-secret' });
