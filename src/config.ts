@@ -12,13 +12,16 @@ const optionalText = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
-const integer = (fallback: number, min: number, max: number) =>
-  z
+/** A whole number in [min, max] (unset or empty: `fallback`), refused with one message that says so. */
+const integer = (fallback: number, min: number, max: number) => {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z
     .string()
     .trim()
     .optional()
     .transform((value) => (value === undefined || value === '' ? fallback : Number(value)))
-    .pipe(z.number().int().min(min).max(max));
+    .pipe(z.number({ error }).int(error).min(min, error).max(max, error));
+};
 
 /**
  * Every setting of the service, read from a plain record of strings (process.env on Node,

@@ -47,6 +47,10 @@ describe('settings', () => {
     expect(config).toMatchObject({ RATE_LIMIT_USER_READ_PER_MINUTE: 300, RATE_LIMIT_ADDRESS_PER_MINUTE: 120, REQUEST_BODY_TIMEOUT_MS: 10_000 });
     expect(config.CLIENT_IP_HEADER).toBeUndefined();
     expect(parseConfig({ RATE_LIMIT_ADDRESS_PER_MINUTE: '0' }).RATE_LIMIT_ADDRESS_PER_MINUTE).toBe(0);
+    // numbers are refused in words, not zod's "expected number, received NaN"
+    expect(() => parseConfig({ RATE_LIMIT_ADDRESS_PER_MINUTE: 'lots', REQUEST_BODY_TIMEOUT_MS: '5' })).toThrow(
+      'Invalid settings:\n  RATE_LIMIT_ADDRESS_PER_MINUTE: must be a whole number from 0 to 1000000000\n  REQUEST_BODY_TIMEOUT_MS: must be a whole number from 100 to 120000',
+    );
   });
 
   it('DATABASE_URL must be a postgres URL; the message never repeats it', () => {
