@@ -23,17 +23,17 @@ runCli(async () => {
   // Settings: .dev.vars (what wrangler dev reads too), overridden by the shell's environment.
   const fileVars = existsSync('.dev.vars') ? parseEnv(readFileSync('.dev.vars', 'utf8')) : {};
   const env: Record<string, string | undefined> = { ...fileVars, ...process.env };
+  // Every settings mistake in one message (misspelled names, PORT, the service's), then the port
+  // itself, before the database is touched.
   const typos = misspelledSettings(env, KNOWN_SETTINGS);
-  if (typos.length > 0) throw new ConfigError(`Invalid settings:\n  ${typos.join('\n  ')}`);
-  // The port first: it is the mistake found fastest, before the database is touched.
-  const port = parsePort(env.PORT);
-  if (!(await isPortFree(port))) {
-    throw new ConfigError(`port ${port} on 127.0.0.1 is already in use: stop the program using it, or set PORT to a free port`);
-  }
+  const port = portOf(env.PORT);
   env.DATABASE_URL ||= DEFAULT_DATABASE_URL;
   const generatedSecret = usesHmac(env.ALGORITHM) && !env.JWT_SECRET_KEY;
   if (generatedSecret) env.JWT_SECRET_KEY = crypto.randomUUID() + crypto.randomUUID();
-  const config = parseConfig(env);
+  const config = parseConfig(env, [...typos, ...(port === undefined ? ['PORT: must be a whole number from 1 to 65535'] : [])]);
+  if (!(await isPortFree(port!))) {
+    throw new ConfigError(`port ${port} on 127.0.0.1 is already in use: stop the program using it, or set PORT to a free port`);
+  }
   const databaseUrl = config.DATABASE_URL!;
 
   try {
@@ -78,13 +78,12 @@ runCli(async () => {
   });
 });
 
-/** PORT for wrangler dev (default 8787): a port number, said plainly when it is not one. */
-function parsePort(value: string | undefined): number {
+/** PORT for wrangler dev (default 8787); undefined when it is not a port number. */
+function portOf(value: string | undefined): number | undefined {
   const text = value?.trim() ?? '';
   if (text === '') return 8787;
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError(`Invalid settings:\n  PORT: must be a whole number from 1 to 65535`);
-  return port;
+  return Number.isInteger(port) && port >= 1 && port <= 65535 ? port : undefined;
 }
 
 /** Creates the database if needed, applies migrations and loads the demo data into an empty one. */

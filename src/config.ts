@@ -147,12 +147,15 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parses settings, failing with one readable message that names every bad variable. */
-export function parseConfig(env: Record<string, string | undefined>): Config {
+/**
+ * Parses settings, failing with one readable message that names every bad variable (with
+ * `alsoWrong`: problems the caller found in settings of its own, reported in the same message).
+ */
+export function parseConfig(env: Record<string, string | undefined>, alsoWrong: readonly string[] = []): Config {
   const result = configSchema.safeParse(env);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-  throw new ConfigError(`Invalid settings:\n  ${problems.join('\n  ')}`);
+  const problems = [...alsoWrong, ...(result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`))];
+  if (problems.length > 0 || !result.success) throw new ConfigError(`Invalid settings:\n  ${problems.join('\n  ')}`);
+  return result.data;
 }
 
 /**

@@ -38,8 +38,13 @@ describe('start-up mistakes', () => {
   const serverUrl = () => database.url!;
   const withDatabase = (extra: Record<string, string> = {}) => ({ DATABASE_URL: serverUrl(), JWT_SECRET_KEY: TEST_SECRET, ...extra });
 
-  it('PORT=abc', async () => {
+  it('PORT=abc, and every other bad setting in the same message', async () => {
     await fails(await start(withDatabase({ PORT: 'abc' })), 'Cannot start: Invalid settings:\n  PORT: must be a whole number from 0 to 65535 (0 picks a free port)');
+    await fails(
+      await start(withDatabase({ PORT: 'abc', RATE_LIMIT_USER_PER_MINUTE: 'lots', JWT_LEWAY: '5' })),
+      'Cannot start: Invalid settings:\n  JWT_LEWAY: is not a setting; did you mean JWT_LEEWAY?\n  PORT: must be a whole number from 0 to 65535 (0 picks a free port)\n  RATE_LIMIT_USER_PER_MINUTE: must be a whole number from 0 to 1000000000',
+    );
+    await fails(await start(withDatabase({ PORT: 'abc' }), ['run', 'dev']), 'Invalid settings:\n  PORT: must be a whole number from 1 to 65535');
   });
 
   it('a port already in use names the PORT setting, for npm start and npm run dev', async () => {

@@ -57,18 +57,15 @@ export type Standalone = {
  */
 export async function prepareStandalone(rawEnv: Record<string, string | undefined>, options: StandaloneOptions = {}): Promise<Standalone> {
   const env = Object.fromEntries(Object.entries(rawEnv).filter((entry): entry is [string, string] => !!entry[1]));
-  const typos = misspelledSettings(env, KNOWN_SETTINGS);
-  if (typos.length > 0) throw new ConfigError(`Invalid settings:\n  ${typos.join('\n  ')}`);
+  // Every mistake at once, in one message: misspelled names, the server's settings, the service's.
   const parsedSettings = serverSettings.safeParse(env);
-  if (!parsedSettings.success) {
-    throw new ConfigError(`Invalid settings:\n  ${parsedSettings.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('\n  ')}`);
-  }
-  const settings = parsedSettings.data;
+  const serverProblems = parsedSettings.success ? [] : parsedSettings.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   // Zero-config development only (embedded database, HMAC tokens, no secret given): an
   // ephemeral secret, and a token for it in the banner.
   const devSecret = usesHmac(env.ALGORITHM) && !env.JWT_SECRET_KEY && !env.DATABASE_URL;
   if (devSecret) env.JWT_SECRET_KEY = crypto.randomUUID() + crypto.randomUUID();
-  const config = parseConfig(env);
+  const config = parseConfig(env, [...misspelledSettings(rawEnvNames(env, devSecret), KNOWN_SETTINGS), ...serverProblems]);
+  const settings = parsedSettings.data!; // parseConfig has thrown when it is missing
   tokenSettingsFrom(config); // key settings that do not fit ALGORITHM stop start-up here, before any I/O
 
   const { db, kind } = await openNodeDatabase(config, { embeddedDataDir: settings.EMBEDDED_DB_DIR, poolMax: settings.DATABASE_POOL_MAX });
@@ -103,6 +100,13 @@ export async function prepareStandalone(rawEnv: Record<string, string | undefine
   }
 
   return { app, db, port: settings.PORT, host: settings.HOST, announce };
+}
+
+/** The settings as given (without the generated development secret), for the misspelling check. */
+function rawEnvNames(env: Record<string, string>, devSecret: boolean): Record<string, string> {
+  if (!devSecret) return env;
+  const { JWT_SECRET_KEY: _generated, ...given } = env;
+  return given;
 }
 
 /**
