@@ -12,7 +12,8 @@ import { LONG_STATEMENT_MS } from '../scripts/cli.js';
 import { freePort } from '../scripts/free-port.js';
 import { runAdminStatement } from '../scripts/pg-admin.js';
 import { mintAccessToken } from '../src/services/auth/dev-token.js';
-import { runCatalogueQuery } from '../src/services/chat/catalogue.js';
+import { DEMO_MODEL } from '../src/adapters/db/demo-model.generated.js';
+import { runSemanticQuery } from '../src/services/semantic-model/run.js';
 import type { Database, Row } from '../src/adapters/db/database.js';
 import { migrate } from '../src/adapters/db/migrations.js';
 import { createNodePostgresDatabase } from '../src/adapters/db/node-postgres.js';
@@ -71,7 +72,7 @@ FROM generate_series(0, ${ORDERS - 1}) AS i;`);
   }
 }
 
-/** The exact SQL the service runs for QUESTION, captured from the catalogue itself. */
+/** The exact SQL the service runs for QUESTION, captured from the demo model's query itself. */
 async function capturedQuery(): Promise<{ sql: string; params: unknown[] }> {
   let captured: { sql: string; params: unknown[] } | undefined;
   const recorder: Database = {
@@ -82,9 +83,11 @@ async function capturedQuery(): Promise<{ sql: string; params: unknown[] }> {
     exec: async () => {},
     close: async () => {},
   };
-  await runCatalogueQuery(
-    { name: 'count_orders', params: { status: 'pending' } },
-    { db: recorder, project: PROJECTS[0]!, now: new Date(), timeZone: 'UTC' },
+  await runSemanticQuery(
+    recorder,
+    DEMO_MODEL,
+    { model: 'orden', measure: 'ordenes', filters: [{ dimension: 'status', equals: 'pending' }] },
+    { tenant: PROJECTS[0]!, now: new Date(), timeZone: 'UTC' },
     'es',
   );
   return captured!;

@@ -1,8 +1,7 @@
 // npx tsx bench/semantic-matcher.ts — CPU cost of the model-driven matcher per question, for each
-// fixture model, next to the catalogue matcher it replaces. Prints figures only: timing is not a
+// fixture model and the demo's. Prints figures only: timing is not a
 // pass/fail assertion (a loaded CI machine would make it flaky).
 import { readFileSync } from 'node:fs';
-import { createMatcher } from '../src/services/chat/matcher.js';
 import { createSemanticMatcher } from '../src/services/semantic-model/matcher.js';
 import { parseSemanticModel } from '../src/services/semantic-model/parse.js';
 
@@ -55,6 +54,3 @@ for (const [file, questions] of Object.entries(QUESTIONS)) {
   const us = microsecondsPer(iterations, questions, (q) => matcher.match(q));
   console.log(`${file.padEnd(34)} ${us.toFixed(1).padStart(6)} µs/question   (compile ${compileMs.toFixed(2)} ms)`);
 }
-const catalogue = createMatcher();
-const demoQuestions = QUESTIONS['models/demo.yaml'] ?? [];
-console.log(`${'catalogue matcher (demo questions)'.padEnd(34)} ${microsecondsPer(iterations, demoQuestions, (q) => catalogue.match(q)).toFixed(1).padStart(6)} µs/question`);

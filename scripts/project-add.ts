@@ -1,11 +1,14 @@
 /**
- * npm run project:add -- --slug SLUG --model FILE [--tenant VALUE] [--name "…"] [--open-to-all | --users 1,2,3] [--guarded-sql]
+ * npm run project:add -- --slug SLUG --model FILE [--tenant VALUE] [--name "…"] [--open-to-all | --users 1,2,3] [--guarded-sql | --no-guarded-sql]
  *
  * Registers a project in the database named by DATABASE_URL, or replaces its semantic model, after
  * checking the model with every layer of model:check, the live database included (the same
  * database the service reads). A model with any error is not stored: the last good one stays.
  * Running services read the registry through their project cache, so they see the change within
- * PROJECT_CACHE_TTL_MS. Exit 0 when stored; 1 otherwise, with the checker's report or one line.
+ * PROJECT_CACHE_TTL_MS. --guarded-sql switches model-written SQL on only when the database is set
+ * up for it (the reader role's grants and the tenant policies that model:check --guarded-sql
+ * prints, proved by their effect for this project's tenant); otherwise nothing is changed and the
+ * statements to run are printed. Exit 0 when stored; 1 otherwise, with the checker's report or one line.
  */
 import { readFileSync } from 'node:fs';
 import { databaseTables, parseOptions, requireDatabaseUrl, UsageError } from './cli.js';
@@ -18,11 +21,14 @@ import { InvalidInputError } from '../src/services/errors.js';
 import { registerProject, type ProjectRegistration, type RegisteredProject } from '../src/services/projects.js';
 import { databaseLayer } from '../src/services/semantic-model/database-check.js';
 import { tenantProblems } from '../src/services/semantic-model/tenant-check.js';
+import { columnTypes } from '../src/services/guarded-sql/column-types.js';
+import { guardedSqlSetup } from '../src/services/guarded-sql/model-access.js';
+import { guardedSqlSetupProblems } from '../src/services/guarded-sql/verify-setup.js';
 import { formatValidation } from '../src/services/semantic-model/report.js';
 import { validateModelText, type ModelLayer } from '../src/services/semantic-model/validate.js';
 
 const USAGE =
-  'usage: npm run project:add -- --slug SLUG --model FILE [--tenant VALUE] [--name "…"] [--open-to-all | --users 1,2,3] [--guarded-sql]';
+  'usage: npm run project:add -- --slug SLUG --model FILE [--tenant VALUE] [--name "…"] [--open-to-all | --users 1,2,3] [--guarded-sql | --no-guarded-sql]';
 
 /** The registry's own rule (projects.slug CHECK), checked here so that the message names the flag. */
 const SLUG = /^[A-Za-z0-9_-]{1,64}$/;
@@ -35,6 +41,7 @@ type Options = {
   tenant?: string;
   name?: string;
   access?: ProjectRegistration['access'];
+  guardedSql?: boolean;
 };
 
 function options(argv: string[]): Options {
@@ -46,16 +53,13 @@ function options(argv: string[]): Options {
     'open-to-all': { type: 'boolean' },
     users: { type: 'string' },
     'guarded-sql': { type: 'boolean' },
+    'no-guarded-sql': { type: 'boolean' },
   }, USAGE);
   const v = parsed.values;
   if (v.slug === undefined) throw new UsageError(`--slug is required (${USAGE})`);
   if (!SLUG.test(v.slug)) throw new UsageError(`--slug "${v.slug}" must be 1 to 64 letters, digits, _ or -`);
   if (v.model === undefined) throw new UsageError(`--model FILE is required (${USAGE})`);
-  if (v['guarded-sql']) {
-    // The guarded-SQL allow-list, reader role and row-level security cover the demo's orders table
-    // only; over another model's tables the reader could read nothing (or, granted more, too much).
-    throw new UsageError('--guarded-sql is not available for semantic models yet: its allow-list and row-level security cover only the demo orders table');
-  }
+  if (v['guarded-sql'] && v['no-guarded-sql']) throw new UsageError('give --guarded-sql or --no-guarded-sql, not both');
   if (v['open-to-all'] && v.users !== undefined) throw new UsageError('give --open-to-all or --users, not both');
   let access: Options['access'];
   if (v['open-to-all']) access = { openToAll: true };
@@ -73,6 +77,7 @@ function options(argv: string[]): Options {
     ...(v.tenant === undefined ? {} : { tenant: v.tenant.trim() }),
     ...(v.name === undefined ? {} : { name: v.name.trim() }),
     ...(access ? { access } : {}),
+    ...(v['guarded-sql'] ? { guardedSql: true } : v['no-guarded-sql'] ? { guardedSql: false } : {}),
   };
 }
 
@@ -107,8 +112,9 @@ function describe(slug: string, models: number, project: RegisteredProject): str
     : project.allowedUserIds.length === 0
       ? 'open to no user yet (--users 1,2,3)'
       : `open to user${project.allowedUserIds.length === 1 ? '' : 's'} ${project.allowedUserIds.join(',')}`;
+  const sql = project.guardedSql ? 'model-written SQL on' : 'model-written SQL off';
   return (
-    `project ${slug} ${project.created ? 'registered' : 'updated'}: ${models} model${models === 1 ? '' : 's'}, ${tenant}, ${access}; ` +
+    `project ${slug} ${project.created ? 'registered' : 'updated'}: ${models} model${models === 1 ? '' : 's'}, ${tenant}, ${access}, ${sql}; ` +
     'running services pick it up within PROJECT_CACHE_TTL_MS'
   );
 }
@@ -138,6 +144,16 @@ async function main(): Promise<number> {
       console.log(`project ${opts.slug} not changed: the tenant does not fit the model's tenant columns (--tenant VALUE sets it)`);
       return 1;
     }
+    if (opts.guardedSql) {
+      const problems = await guardedSqlSetupProblems(db, validation.model, tenant);
+      if (problems.length > 0) {
+        const setup = guardedSqlSetup(validation.model, await columnTypes(db, validation.model));
+        console.log(problems.map((problem) => `  ${problem}`).join('\n'));
+        if (setup.ok) console.log(`\n-- Run once as the tables' owner (or a superuser), then run this command again:\n${setup.sql}`);
+        console.log(`project ${opts.slug} not changed: the database is not set up for guarded SQL`);
+        return 1;
+      }
+    }
     const registered = await registerProject(db, tables, {
       slug: opts.slug,
       model: validation.model,
@@ -145,6 +161,7 @@ async function main(): Promise<number> {
       ...(opts.name === undefined ? {} : { displayName: opts.name }),
       ...(opts.tenant === undefined ? {} : { tenant: opts.tenant }),
       ...(opts.access ? { access: opts.access } : {}),
+      ...(opts.guardedSql === undefined ? {} : { guardedSql: opts.guardedSql }),
     });
     console.log(describe(opts.slug, validation.model.models.length, registered));
     return 0;

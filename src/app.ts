@@ -25,13 +25,14 @@ import type { RateLimitStore } from './adapters/ratelimit/store.js';
 import { chatRouter } from './routes/chat/index.js';
 import { conversationsRouter } from './routes/conversations/index.js';
 import { docsRoutes } from './routes/docs/index.js';
+import type { SwaggerUiAssets } from './routes/docs/swagger-ui.js';
 import { documentsRouter } from './routes/documents/index.js';
 import { healthRouter } from './routes/health/index.js';
 import { projectsRouter } from './routes/projects/index.js';
 import { createRouter } from './routes/router.js';
 import { uiRoutes } from './routes/ui/index.js';
 import { createServiceContainer } from './services/container.js';
-import type { SqlParser } from './services/guarded-sql/parser.js';
+import type { SqlParser, SqlParserLoader } from './services/guarded-sql/parser.js';
 
 export const BODY_LIMIT_BYTES = 32 * 1024;
 
@@ -50,12 +51,18 @@ export type AppDeps = {
   rateLimitStore?: RateLimitStore;
   /** Overrides the embedding model built from the config (OPENAI_EMBEDDING_MODEL); null disables it. */
   embeddings?: EmbeddingModel | null;
-  /** PostgreSQL's parser, for guarded model-written SQL; without it that feature is off. */
-  sqlParser?: SqlParser;
+  /**
+   * PostgreSQL's parser, for guarded model-written SQL; without it that feature is off. Either
+   * the parser itself (Node, Bun, Deno load it at start-up) or a loader called on first use (the
+   * Worker, whose parser is a separate module): see createServiceContainer.
+   */
+  sqlParser?: SqlParser | SqlParserLoader;
   /** Receives one structured entry per request and one per unexpected error. */
   log?: Log;
   /** Development mode only (the entry generated the signing secret): the chat page offers this token. */
   devToken?: string;
+  /** Swagger UI's files, served by the app at /docs/assets (Node, Bun, Deno); without them /docs loads them from a pinned CDN URL with integrity (Workers). */
+  swaggerUiAssets?: SwaggerUiAssets;
   /**
    * The client's address as the runtime saw the connection (each entry passes its runtime's
    * getConnInfo); used, unless CLIENT_IP_HEADER names a trusted proxy's header, to rate-limit
@@ -163,7 +170,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', documentsRouter);
   app.route('/', uiRoutes({ devToken: deps.devToken, userIdClaim: config.JWT_USER_ID_CLAIM }));
   app.route('/', healthRouter);
-  docsRoutes(app);
+  docsRoutes(app, deps.swaggerUiAssets);
 
   app.notFound((c) => problemResponse(c, new ProblemError(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError((error, c) => problemResponse(c, problemOf(error, log, c.get('requestId'))));

@@ -97,7 +97,7 @@ describe('access tokens on POST /api/v1/chat', () => {
     expect(response.status, text).toBe(200);
     const body = JSON.parse(text) as ChatJson;
     expect(body.fuente).toBe('database');
-    expect(body.consulta).toBe('count_orders');
+    expect(body.consulta).toBe('aggregate');
     expect(body.datos?.count).toBeGreaterThan(0);
   }
 

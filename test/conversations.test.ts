@@ -39,7 +39,7 @@ describe.each(DATABASE_KINDS)('conversation memory on the %s PostgreSQL', (kind)
     const first = await chat('¿Cuántas órdenes pendientes hay?');
     const followUp = await chat('¿y las enviadas?', { conversacion_id: first.conversacion_id });
     expect(followUp.conversacion_id).toBe(first.conversacion_id);
-    expect(followUp).toMatchObject({ fuente: 'database', consulta: 'count_orders', datos: { count: await count('shipped') } });
+    expect(followUp).toMatchObject({ fuente: 'database', consulta: 'aggregate', datos: { count: await count('shipped') } });
 
     const stored = (await (await read(first.conversacion_id)).json()) as Conversation;
     expect(stored.proyecto).toBe('dashboard_miempresa');

@@ -176,7 +176,7 @@ const send = (app: ReturnType<typeof buildApp>, authorization: string | null, us
 async function expectAnswered(response: Response) {
   const text = await response.text();
   expect(response.status, text).toBe(200);
-  expect(JSON.parse(text)).toMatchObject({ fuente: 'database', consulta: 'count_orders' });
+  expect(JSON.parse(text)).toMatchObject({ fuente: 'database', consulta: 'aggregate' });
 }
 
 beforeAll(async () => {

@@ -163,7 +163,7 @@ function retrievalSuite(kind: DatabaseKind, options: { vector: boolean }) {
     const model = createOpenAIChatModel({ apiKey: 'test-key', baseURL: fake.baseURL, model: 'fake-chat', timeoutMs: 5_000, maxRetries: 0 });
     fake.script.push({ text: 'Es el retorno de un producto con reembolso [1].' });
     // A project without catalogue queries: its questions go to the documents step.
-    const project: Project = { slug: PROJECT, displayName: PROJECT, systemPrompt: 'Eres un experto en logística.', openToAll: true, allowedUserIds: [], enabledQueries: [], guardedSql: false, semantic: null };
+    const project: Project = { slug: PROJECT, displayName: PROJECT, systemPrompt: 'Eres un experto en logística.', openToAll: true, allowedUserIds: [], guardedSql: false, semantic: null };
     const answerFromDocuments = (withModel: ChatModel | null, question: { text: string; project: Project }) =>
       createAnswerer({ db: setup.test.db, model: withModel, now: () => new Date(), timeZone: 'UTC', caches: createAnswerCaches({ resultCacheTtlMs: 0 }), knowledge: setup.store })(question);
     const answer = await answerFromDocuments(model, { text: '¿Cómo funciona una devolución?', project });

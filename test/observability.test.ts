@@ -39,7 +39,7 @@ describe('one structured log line per request, and CORS', () => {
       user: '1',
       project: 'dashboard_miempresa',
       fuente: 'database',
-      consulta: 'count_orders',
+      consulta: 'aggregate',
       duration_ms: expect.any(Number),
       db_ms: expect.any(Number),
     });

@@ -59,7 +59,7 @@ describe('npm run project:add: good models', () => {
     const { code, output } = await run(['--slug', 'ventas_acme', '--model', GOOD, '--tenant', '1', '--users', '1,2', '--name', 'Ventas ACME']);
     expect(output).toBe(
       `${GOOD}\n  structure: ok\n  semantics: ok\n  database: ok\nok: no errors\n` +
-        'project ventas_acme registered: 2 models, tenant 1, open to users 1,2; running services pick it up within PROJECT_CACHE_TTL_MS\n',
+        'project ventas_acme registered: 2 models, tenant 1, open to users 1,2, model-written SQL off; running services pick it up within PROJECT_CACHE_TTL_MS\n',
     );
     expect(code).toBe(0);
     const row = await stored('ventas_acme');
@@ -75,24 +75,24 @@ describe('npm run project:add: good models', () => {
   it('an update keeps what its flags do not mention; --open-to-all and --users switch access', async () => {
     const renamed = variant('renamed.yaml', (t) => t.replace('label: { es: Pedidos, en: Orders }', 'label: { es: Ventas, en: Orders }'));
     let result = await run(['--slug', 'ventas_keep', '--model', GOOD, '--open-to-all', '--tenant', '2']);
-    expect(result.output).toMatch(/project ventas_keep registered: 2 models, tenant 2, open to every user;/);
+    expect(result.output).toMatch(/project ventas_keep registered: 2 models, tenant 2, open to every user, model-written SQL off;/);
     const before = await stored('ventas_keep');
 
     result = await run(['--slug', 'ventas_keep', '--model', renamed]);
-    expect(result.output).toMatch(/project ventas_keep updated: 2 models, tenant 2, open to every user;/);
+    expect(result.output).toMatch(/project ventas_keep updated: 2 models, tenant 2, open to every user, model-written SQL off;/);
     expect(result.code).toBe(0);
     const after = await stored('ventas_keep');
     expect(after).toMatchObject({ display_name: 'ventas_keep', open_to_all: true, allowed_user_ids: [], tenant: '2' });
     expect(after?.version).not.toBe(before?.version);
 
     result = await run(['--slug', 'ventas_keep', '--model', renamed, '--users', '7, 8,7', '--name', 'Keep']);
-    expect(result.output).toMatch(/project ventas_keep updated: 2 models, tenant 2, open to users 7,8;/);
+    expect(result.output).toMatch(/project ventas_keep updated: 2 models, tenant 2, open to users 7,8, model-written SQL off;/);
     expect(await stored('ventas_keep')).toMatchObject({ display_name: 'Keep', open_to_all: false, allowed_user_ids: ['7', '8'] });
   });
 
   it('without --tenant the tenant is the slug', async () => {
     const { code, output } = await run(['--slug', 'demo_slug', '--model', 'models/demo.yaml', '--users', '3']);
-    expect(output).toMatch(/project demo_slug registered: 1 model, tenant demo_slug \(its slug\), open to user 3;/);
+    expect(output).toMatch(/project demo_slug registered: 1 model, tenant demo_slug \(its slug\), open to user 3, model-written SQL off;/);
     expect(code).toBe(0);
     expect((await stored('demo_slug'))?.tenant).toBeNull();
   });
@@ -162,11 +162,7 @@ describe('npm run project:add: refusals in one line', () => {
     ['an unknown option', ['--slug', 'x', '--model', GOOD, '--tennant', '1'], /^project:add: unknown option --tennant \(usage: /],
     ['both access flags', ['--slug', 'x', '--model', GOOD, '--open-to-all', '--users', '1'], /^project:add: give --open-to-all or --users, not both\n$/],
     ['a bad user id', ['--slug', 'x', '--model', GOOD, '--users', '1,,2'], /^project:add: --users is a comma-separated list of user ids; "" is not one\n$/],
-    [
-      'guarded SQL',
-      ['--slug', 'x', '--model', GOOD, '--users', '1', '--guarded-sql'],
-      /^project:add: --guarded-sql is not available for semantic models yet: its allow-list and row-level security cover only the demo orders table\n$/,
-    ],
+    ['both guarded-SQL flags', ['--slug', 'x', '--model', GOOD, '--users', '1', '--guarded-sql', '--no-guarded-sql'], /^project:add: give --guarded-sql or --no-guarded-sql, not both\n$/],
   ])('%s', async (_, args, message) => {
     const { code, output } = await run(args);
     expect(output).toMatch(message);
@@ -197,13 +193,13 @@ describe('npm run project:add: refusals in one line', () => {
   it('another DATABASE_SCHEMA is another registry: this one is not migrated there', async () => {
     const env = cleanEnv({ DATABASE_URL: test.url ?? '', DATABASE_SCHEMA: 'chat_other' });
     const { code, output } = await runProcess('npm', ['run', '--silent', 'project:add', '--', '--slug', 'x', '--model', GOOD, '--users', '1'], env);
-    expect(output).toMatch(/^project:add: the database is not migrated \(7 pending, .*run npm run db:migrate first\n$/);
+    expect(output).toMatch(/^project:add: the database is not migrated \(8 pending, .*run npm run db:migrate first\n$/);
     expect(code).toBe(1);
   });
 
   it('an unmigrated database, with the hint', async () => {
     const { code, output } = await run(['--slug', 'x', '--model', GOOD, '--users', '1'], unmigrated.url ?? null);
-    expect(output).toBe('project:add: the database is not migrated (7 pending, from 0001_projects_and_orders): run npm run db:migrate first\n');
+    expect(output).toBe('project:add: the database is not migrated (8 pending, from 0001_projects_and_orders): run npm run db:migrate first\n');
     expect(code).toBe(1);
   });
 

@@ -93,6 +93,17 @@ describe.each(RUNTIMES)('the API on $name', ({ name, script, binary, fix }) => {
     expect(await response.json()).toMatchObject({ fuente: 'openai', respuesta: 'Respuesta del modelo a: Explícame qué es una orden inbound' });
   });
 
+  it('serves Swagger UI\'s pinned files itself, so /docs needs no network', async (ctx) => {
+    if (skipped) return ctx.skip(skipped);
+    const html = await (await fetch(`${base}/docs`)).text();
+    const bundle = /<script src="(\/docs\/assets\/[\d.]+\/swagger-ui-bundle\.js)"><\/script>/.exec(html);
+    expect(bundle, html.slice(0, 2000)).not.toBeNull();
+    const response = await fetch(`${base}${bundle![1]}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toContain('immutable');
+    expect((await response.text()).length).toBeGreaterThan(1_000_000);
+  });
+
   it('refuses a bad token with 401', async (ctx) => {
     if (skipped) return ctx.skip(skipped);
     const response = await chat('¿Cuántas órdenes pendientes hay?', 'dashboard_miempresa', accessToken(1, {}, { secret: 'another-secret' }));

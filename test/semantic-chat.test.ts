@@ -5,6 +5,7 @@ import { parseSemanticToolCall, QUERY_DATA, semanticShape, semanticTool } from '
 import { compileQuery } from '../src/services/semantic-model/compile.js';
 import { runSemanticQuery } from '../src/services/semantic-model/run.js';
 import type { Language, SemanticModel, SemanticQuery } from '../src/services/semantic-model/schema.js';
+import { DEMO_MODEL } from '../src/adapters/db/demo-model.generated.js';
 import { ask, buildApp } from './support/app.js';
 import { createSeededDatabase, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';
@@ -209,16 +210,16 @@ describe.each(['postgres', 'embedded'] as const)('semantic chat on the %s Postgr
     expect(response.status, await response.clone().text()).toBe(503);
   });
 
-  it("catalogue projects keep the catalogue and read old rows; a semantic project ignores a catalogue turn", async () => {
-    const catalogue = await chat('¿Cuántas órdenes pendientes hay?', 'dashboard_miempresa');
-    expect(catalogue.consulta).toBe('count_orders');
-    const followUp = await chat('¿y las enviadas?', 'dashboard_miempresa', catalogue.conversacion_id);
-    expect(followUp).toMatchObject({ fuente: 'database', consulta: 'count_orders' });
+  it('the demo projects answer through the demo model; a turn stored by the catalogue version gives no follow-up', async () => {
+    const demo = await chat('¿Cuántas órdenes pendientes hay?', 'dashboard_miempresa');
+    expect(demo.consulta).toBe('aggregate');
+    const followUp = await chat('¿y las enviadas?', 'dashboard_miempresa', demo.conversacion_id);
+    expect(followUp).toMatchObject({ fuente: 'database', consulta: 'aggregate' });
     const [row] = await db.query<{ query_call: unknown }>(
       "SELECT query_call FROM chat_api.messages WHERE conversation_id = $1 AND role = 'assistant' ORDER BY id LIMIT 1",
-      [catalogue.conversacion_id],
+      [demo.conversacion_id],
     );
-    expect(row?.query_call).toEqual({ name: 'count_orders', params: { status: 'pending' } });
+    expect(row?.query_call).toEqual({ kind: 'semantic', query: { model: 'orden', measure: 'ordenes', filters: [{ dimension: 'status', equals: 'pending' }] } });
 
     // A semantic project's turn whose stored call is a catalogue call, or a semantic query its
     // current model cannot answer (an older version), gives no follow-up rather than a wrong one.
@@ -264,7 +265,9 @@ describe.each(['postgres', 'embedded'] as const)('semantic chat on the %s Postgr
     const all = await list();
     const ventas = all.find((p) => p.proyecto === 'ventas_norte');
     expect(ventas?.sugerencias).toEqual(VENTAS.examples.slice(0, 5).map((e) => e.question));
-    expect(all.find((p) => p.proyecto === 'dashboard_miempresa')?.sugerencias).toBeUndefined();
+    // The demo projects' come from models/demo.yaml; a project without a model has none.
+    expect(all.find((p) => p.proyecto === 'dashboard_miempresa')?.sugerencias).toEqual(DEMO_MODEL.examples.slice(0, 5).map((e) => e.question));
+    expect(all.find((p) => p.proyecto === 'conocimiento_general')?.sugerencias).toBeUndefined();
     const english = await list('?idioma=en');
     expect(english.find((p) => p.proyecto === 'ventas_norte')?.sugerencias).toEqual(['How many customers do we have?']);
     expect(english.find((p) => p.proyecto === 'crm_alfa')?.sugerencias).toContain('Latest invoices');

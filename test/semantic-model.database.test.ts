@@ -19,11 +19,11 @@ CREATE TABLE ventas_pedido (id bigint PRIMARY KEY, estado varchar(1) NOT NULL, t
   creado timestamptz NOT NULL, cliente_id bigint REFERENCES ventas_cliente, empresa_id bigint NOT NULL);
 CREATE TABLE crm_pais (id serial PRIMARY KEY, nombre text NOT NULL, codigo char(2) NOT NULL);
 CREATE TABLE crm_cuenta (id bigint PRIMARY KEY, nombre text NOT NULL, organizacion_id bigint NOT NULL,
-  pais_id integer REFERENCES crm_pais, creada date NOT NULL);
+  pais_id integer REFERENCES crm_pais, creada timestamptz NOT NULL);
 CREATE TABLE crm_oportunidad (id bigint PRIMARY KEY, etapa varchar(20) NOT NULL, importe numeric NOT NULL,
-  fecha_cierre date, cuenta_id bigint NOT NULL REFERENCES crm_cuenta);
+  fecha_cierre timestamptz, cuenta_id bigint NOT NULL REFERENCES crm_cuenta);
 CREATE TABLE crm_factura (id bigint PRIMARY KEY, numero text NOT NULL, estado text NOT NULL, total numeric NOT NULL,
-  emitida date NOT NULL, cuenta_id bigint NOT NULL REFERENCES crm_cuenta);
+  emitida timestamptz NOT NULL, cuenta_id bigint NOT NULL REFERENCES crm_cuenta);
 `;
 
 let name: string;
@@ -108,6 +108,15 @@ describe('the database layer', () => {
       [55, 'models[0].measures[2].column', 'avg needs a numeric column; total is text'],
       [68, 'models[0].joins[0].foreign_key', 'cliente_id is text but cliente.id is bigint: the join cannot match'],
     ]);
+  });
+
+  it('a time column stored as a date or a local timestamp must say so (column_type), else windows would shift by the zone', async () => {
+    expect(await withChange('ALTER TABLE ventas_pedido ALTER COLUMN creado TYPE date', () => check(`${FIXTURES}/ventas.yaml`))).toEqual([
+      [36, 'models[0].dimensions[1].column', 'creado is date: declare column_type: date'],
+    ]);
+    expect(
+      await withChange("ALTER TABLE ventas_pedido ALTER COLUMN creado TYPE timestamp USING creado AT TIME ZONE 'UTC'", () => check(`${FIXTURES}/ventas.yaml`)),
+    ).toEqual([[36, 'models[0].dimensions[1].column', 'creado is timestamp without time zone: declare column_type: timestamp']]);
   });
 
   it('a schema-per-tenant model finds its table in a tenant schema', async () => {

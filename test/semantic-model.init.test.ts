@@ -357,6 +357,21 @@ describe('draft rules without a database', () => {
     expect(draft.document.models[2]?.tenancy).toMatch(/^TODO: tenancy/);
   });
 
+  it('declares how a time column stores time: a date, a timestamp without time zone, or (by default) an instant', () => {
+    const columns = (dataType: string) => ({ name: 'fecha', dataType, udtName: dataType, category: dataType === 'date' ? ('date' as const) : ('timestamp' as const), nullable: false });
+    for (const [dataType, expected] of [
+      ['date', { column_type: 'date' }],
+      ['timestamp without time zone', { column_type: 'timestamp' }],
+      ['timestamp with time zone', {}],
+    ] as const) {
+      const pagos = table('pagos', [['id', 'integer'], ['empresa_id', 'integer']]);
+      const draft = draftSemanticModel(introspection([{ ...pagos, columns: [...pagos.columns, columns(dataType)] }]), { tenantColumn: 'empresa_id' });
+      const time = draft.document.models[0]?.dimensions?.find((d) => d.type === 'time');
+      expect(time, dataType).toMatchObject({ column: 'fecha', type: 'time', primary: true, ...expected });
+      if (!('column_type' in expected)) expect(time).not.toHaveProperty('column_type');
+    }
+  });
+
   it('without any tenant-like key every model is a TODO; no primary key is a TODO', () => {
     const draft = draftSemanticModel(introspection([table('things', [['code', 'text']], { primaryKey: [] })]));
     expect(draft.document.models[0]?.tenancy).toBe(

@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { QueryCall } from '../src/services/chat/catalogue-types.js';
-import { createMatcher } from '../src/services/chat/matcher.js';
 import { checkQuery } from '../src/services/semantic-model/check.js';
 import { canonical, checkExamples, createSemanticMatcher, type SemanticMatcher } from '../src/services/semantic-model/matcher.js';
 import { parseSemanticModel } from '../src/services/semantic-model/parse.js';
@@ -23,7 +21,7 @@ function expectAnswerable(model: SemanticModel, query: SemanticQuery): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// demo (models/demo.yaml): orden with status values, customer (free text), two sums
+// demo (models/demo.yaml): orden with status values, customer (free text), two sums (the net one ranks)
 // ---------------------------------------------------------------------------------------------
 
 const DEMO_POSITIVES: Positive[] = [
@@ -54,6 +52,7 @@ const DEMO_POSITIVES: Positive[] = [
   ["pedidos por semana", {model: 'orden', measure: 'ordenes', series: {dimension: 'created_at', granularity: 'week'}}, 'es'],
   ["importe mensual", {model: 'orden', measure: 'importe', series: {dimension: 'created_at', granularity: 'month'}}, 'es'],
   ["top 5 clientes por gasto", {model: 'orden', measure: 'importe_neto', group_by: 'customer', order: 'desc', limit: 5}, 'es'],
+  ["mejores clientes", {model: 'orden', measure: 'importe_neto', group_by: 'customer', order: 'desc', limit: 5}, 'es'],
   ["los 3 mejores clientes por gasto este mes", {model: 'orden', measure: 'importe_neto', window: {kind: 'this_month'}, group_by: 'customer', order: 'desc', limit: 3}, 'es'],
   ["el mejor cliente por gasto", {model: 'orden', measure: 'importe_neto', group_by: 'customer', order: 'desc', limit: 1}, 'es'],
   ["últimas 5 órdenes", {model: 'orden', latest: {limit: 5}}, 'es'],
@@ -112,7 +111,6 @@ const DEMO_NEGATIVES: string[] = [
   "cuéntame un chiste",
   "importe y número de órdenes",
   "órdenes por estado y por cliente",
-  "mejores clientes",
   "¿cuánto?",
   "pedidos",
   "pendientes",
@@ -365,219 +363,176 @@ describe('ambiguity between models', () => {
 // The demo model against the catalogue matcher it replaces
 // ---------------------------------------------------------------------------------------------
 
-/** The phrasings of test/matcher.test.ts (98 answered, 56 declined by the catalogue matcher), copied. */
-const OLD_PHRASINGS: readonly string[] = [
-  "¿Cuántas órdenes pendientes hay?",
-  "¿Cuántas órdenes hay?",
-  "cuantas ordenes pendientes hay",
-  "¿¿CUÁNTAS ÓRDENES PENDIENTES??",
-  "pedidos enviados esta semana",
-  "órdenes de hoy",
-  "órdenes de los últimos 7 días",
-  "¿Cuántos pedidos se entregaron ayer?",
-  "¿Cuántas órdenes se cancelaron hoy?",
-  "número de órdenes canceladas",
-  "número total de pedidos",
-  "cantidad de pedidos entregados esta semana",
-  "¿Cuántas órdenes anuladas hay?",
-  "cuántos pedidos hay en espera",
-  "pedidos por enviar",
-  "pedidos sin enviar de hoy",
-  "pedidos en camino",
-  "¿Cuántas compras despachadas hubo este mes?",
-  "¿Cuántas órdenes en estado pendiente hay?",
-  "órdenes que están pendientes",
-  "órdenes de los últimos diez días",
-  "pedidos de la última semana",
-  "pedidos del último mes",
-  "dame el número de pedidos de hoy por favor",
-  "¿cuántas ventas hubo ayer?",
-  "me puedes decir cuántas órdenes pendientes hay",
-  "¿Cuántas órdenes hay en total?",
-  "órdenes recibidas en los últimos 3650 días",
-  "How many pending orders are there?",
-  "how many orders were delivered in the last 30 days",
-  "Can you tell me how many orders were shipped today?",
-  "count pending orders",
-  "number of cancelled orders this month",
-  "total number of orders",
-  "how many open orders",
-  "orders awaiting shipment",
-  "what is the number of voided orders",
-  "orders delivered yesterday",
-  "orders that are in transit",
-  "orders in the past seven days",
-  "orders in the past week",
-  "How many canceled orders in the past 2 days?",
-  "How many sales today?",
-  "orders with status shipped",
-  "how many orders in total",
-  "total de las órdenes canceladas este mes",
-  "¿Cuál es el total de órdenes canceladas?",
-  "monto total de pedidos entregados hoy",
-  "importe de pedidos entregados",
-  "valor de las órdenes pendientes",
-  "suma de órdenes enviadas hoy",
-  "ventas de hoy",
-  "¿Cuánto vendimos esta semana?",
-  "¿Cuánto se ha facturado en los últimos 15 días?",
-  "what is the total amount of cancelled orders this month",
-  "How much did we sell today?",
-  "how much revenue this month",
-  "Revenue from delivered orders this month",
-  "sum of pending orders",
-  "I'd like to know the total amount of orders this week",
-  "value of shipped orders in the last 5 days",
-  "órdenes por estado",
-  "resumen de pedidos por estado",
-  "distribución de órdenes por estado",
-  "¿Cuántas órdenes hay en cada estado?",
-  "pedidos por estado de esta semana",
-  "orders by status",
-  "breakdown of orders by status",
-  "order status breakdown for today",
-  "how many orders per status in the last 14 days",
-  "últimas 5 órdenes",
-  "las 10 órdenes más recientes",
-  "muéstrame los últimos pedidos",
-  "últimas cinco órdenes canceladas",
-  "últimas 100 órdenes",
-  "¿Cuál fue el último pedido?",
-  "pedidos pendientes más recientes",
-  "show me the last 3 orders",
-  "latest pending orders",
-  "the last order",
-  "5 most recent cancelled orders",
-  "list the last ten pending orders",
-  "newest orders",
-  "mejores clientes",
-  "top clientes",
-  "principales clientes",
-  "clientes que más compran",
-  "los 3 clientes que más gastaron este mes",
-  "¿Quiénes son nuestros mejores clientes?",
-  "¿Cuál es el mejor cliente?",
-  "los clientes que más compraron en los últimos 30 días",
-  "top 10 customers",
-  "best customers",
-  "biggest customers",
-  "who are our top customers",
-  "top customers by revenue this week",
-  "customers who spent the most in the last 90 days",
-  "top 200 customers",
-  "Explícame qué es una orden inbound",
-  "¿Qué significa que una orden esté pendiente?",
-  "What is a pending order?",
-  "what are pending orders",
-  "How do I cancel an order?",
-  "¿Cómo creo un pedido?",
-  "¿Por qué hay tantas órdenes canceladas?",
-  "borra las órdenes canceladas",
-  "cancel all pending orders",
-  "delete orders",
-  "actualiza el pedido 5",
-  "void the pending orders",
-  "open the latest orders",
-  "muéstrame las órdenes pendientes",
-  "¿Cuántos clientes hay?",
-  "¿Cuántos días tiene un mes?",
-  "how many products do we sell",
-  "how many customers",
-  "how many orders per customer",
-  "¿Cuántos pedidos hizo el cliente Juan?",
-  "¿Cuál es el estado del pedido 123?",
-  "what's the status of my order",
-  "average order value",
-  "top 5 products",
-  "how many orders have we received today",
-  "¿cuántas órdenes pendientes hubo la semana pasada?",
-  "how many orders were shipped last year",
-  "órdenes de enero",
-  "orders last week",
-  "pedidos del mes pasado",
-  "orders this year",
-  "órdenes desde ayer",
-  "orders since monday",
-  "órdenes entre el 1 y el 15",
-  "ventas de 2024",
-  "órdenes de los últimos 5000 días",
-  "orders in the last 0 days",
-  "las últimas órdenes de hoy",
-  "órdenes pendientes o enviadas",
-  "how many orders today and yesterday",
-  "¿Cuántas órdenes hay pendientes y cuánto suman?",
-  "¿cuántas órdenes pendientes hay por estado?",
-  "cuántas de las últimas órdenes están pendientes",
-  "what are the pending orders",
-  "¿Qué órdenes están pendientes?",
-  "pedidos",
-  "pendientes",
-  "top 0 customers",
-  "hola",
-  "buenos días",
-  "cuéntame un chiste",
-  "¿Qué tiempo hace hoy?",
-  "what is the weather like today",
-  "",
-  "   ",
-  "¿?",
+/**
+ * The phrasings of the catalogue matcher's tests (98 answered, 56 declined), with what that
+ * matcher (hard-coded for the demo's orders table, removed when the demo became models/demo.yaml)
+ * answered, written as the demo model's query for the same rows, and the language it answered in.
+ * Recorded from the catalogue matcher before it was deleted.
+ */
+const CATALOGUE_ANSWERS: readonly [question: string, query: SemanticQuery | null, language: Language | null][] = [
+  ["¿Cuántas órdenes pendientes hay?", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"pending"}]}, 'es'],
+  ["¿Cuántas órdenes hay?", {"model":"orden","measure":"ordenes"}, 'es'],
+  ["cuantas ordenes pendientes hay", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"pending"}]}, 'es'],
+  ["¿¿CUÁNTAS ÓRDENES PENDIENTES??", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"pending"}]}, 'es'],
+  ["pedidos enviados esta semana", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"shipped"}],"window":{"kind":"this_week"}}, 'es'],
+  ["órdenes de hoy", {"model":"orden","measure":"ordenes","window":{"kind":"today"}}, 'es'],
+  ["órdenes de los últimos 7 días", {"model":"orden","measure":"ordenes","window":{"kind":"last_days","days":7}}, 'es'],
+  ["¿Cuántos pedidos se entregaron ayer?", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"delivered"}],"window":{"kind":"yesterday"}}, 'es'],
+  ["¿Cuántas órdenes se cancelaron hoy?", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"cancelled"}],"window":{"kind":"today"}}, 'es'],
+  ["número de órdenes canceladas", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"cancelled"}]}, 'es'],
+  ["número total de pedidos", {"model":"orden","measure":"ordenes"}, 'es'],
+  ["cantidad de pedidos entregados esta semana", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"delivered"}],"window":{"kind":"this_week"}}, 'es'],
+  ["¿Cuántas órdenes anuladas hay?", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"cancelled"}]}, 'es'],
+  ["cuántos pedidos hay en espera", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"pending"}]}, 'es'],
+  ["pedidos por enviar", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"pending"}]}, 'es'],
+  ["pedidos sin enviar de hoy", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"pending"}],"window":{"kind":"today"}}, 'es'],
+  ["pedidos en camino", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"shipped"}]}, 'es'],
+  ["¿Cuántas compras despachadas hubo este mes?", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"shipped"}],"window":{"kind":"this_month"}}, 'es'],
+  ["¿Cuántas órdenes en estado pendiente hay?", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"pending"}]}, 'es'],
+  ["órdenes que están pendientes", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"pending"}]}, 'es'],
+  ["órdenes de los últimos diez días", {"model":"orden","measure":"ordenes","window":{"kind":"last_days","days":10}}, 'es'],
+  ["pedidos de la última semana", {"model":"orden","measure":"ordenes","window":{"kind":"last_days","days":7}}, 'es'],
+  ["pedidos del último mes", {"model":"orden","measure":"ordenes","window":{"kind":"last_days","days":30}}, 'es'],
+  ["dame el número de pedidos de hoy por favor", {"model":"orden","measure":"ordenes","window":{"kind":"today"}}, 'es'],
+  ["¿cuántas ventas hubo ayer?", {"model":"orden","measure":"ordenes","window":{"kind":"yesterday"}}, 'es'],
+  ["me puedes decir cuántas órdenes pendientes hay", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"pending"}]}, 'es'],
+  ["¿Cuántas órdenes hay en total?", {"model":"orden","measure":"ordenes"}, 'es'],
+  ["órdenes recibidas en los últimos 3650 días", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"delivered"}],"window":{"kind":"last_days","days":3650}}, 'es'],
+  ["How many pending orders are there?", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"pending"}]}, 'en'],
+  ["how many orders were delivered in the last 30 days", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"delivered"}],"window":{"kind":"last_days","days":30}}, 'en'],
+  ["Can you tell me how many orders were shipped today?", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"shipped"}],"window":{"kind":"today"}}, 'en'],
+  ["count pending orders", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"pending"}]}, 'en'],
+  ["number of cancelled orders this month", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"cancelled"}],"window":{"kind":"this_month"}}, 'en'],
+  ["total number of orders", {"model":"orden","measure":"ordenes"}, 'en'],
+  ["how many open orders", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"pending"}]}, 'en'],
+  ["orders awaiting shipment", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"pending"}]}, 'en'],
+  ["what is the number of voided orders", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"cancelled"}]}, 'en'],
+  ["orders delivered yesterday", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"delivered"}],"window":{"kind":"yesterday"}}, 'en'],
+  ["orders that are in transit", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"shipped"}]}, 'en'],
+  ["orders in the past seven days", {"model":"orden","measure":"ordenes","window":{"kind":"last_days","days":7}}, 'en'],
+  ["orders in the past week", {"model":"orden","measure":"ordenes","window":{"kind":"last_days","days":7}}, 'en'],
+  ["How many canceled orders in the past 2 days?", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"cancelled"}],"window":{"kind":"last_days","days":2}}, 'en'],
+  ["How many sales today?", {"model":"orden","measure":"ordenes","window":{"kind":"today"}}, 'en'],
+  ["orders with status shipped", {"model":"orden","measure":"ordenes","filters":[{"dimension":"status","equals":"shipped"}]}, 'en'],
+  ["how many orders in total", {"model":"orden","measure":"ordenes"}, 'en'],
+  ["total de las órdenes canceladas este mes", {"model":"orden","measure":"importe","filters":[{"dimension":"status","equals":"cancelled"}],"window":{"kind":"this_month"}}, 'es'],
+  ["¿Cuál es el total de órdenes canceladas?", {"model":"orden","measure":"importe","filters":[{"dimension":"status","equals":"cancelled"}]}, 'es'],
+  ["monto total de pedidos entregados hoy", {"model":"orden","measure":"importe","filters":[{"dimension":"status","equals":"delivered"}],"window":{"kind":"today"}}, 'es'],
+  ["importe de pedidos entregados", {"model":"orden","measure":"importe","filters":[{"dimension":"status","equals":"delivered"}]}, 'es'],
+  ["valor de las órdenes pendientes", {"model":"orden","measure":"importe","filters":[{"dimension":"status","equals":"pending"}]}, 'es'],
+  ["suma de órdenes enviadas hoy", {"model":"orden","measure":"importe","filters":[{"dimension":"status","equals":"shipped"}],"window":{"kind":"today"}}, 'es'],
+  ["ventas de hoy", {"model":"orden","measure":"importe","window":{"kind":"today"}}, 'es'],
+  ["¿Cuánto vendimos esta semana?", {"model":"orden","measure":"importe","window":{"kind":"this_week"}}, 'es'],
+  ["¿Cuánto se ha facturado en los últimos 15 días?", {"model":"orden","measure":"importe","window":{"kind":"last_days","days":15}}, 'es'],
+  ["what is the total amount of cancelled orders this month", {"model":"orden","measure":"importe","filters":[{"dimension":"status","equals":"cancelled"}],"window":{"kind":"this_month"}}, 'en'],
+  ["How much did we sell today?", {"model":"orden","measure":"importe","window":{"kind":"today"}}, 'en'],
+  ["how much revenue this month", {"model":"orden","measure":"importe","window":{"kind":"this_month"}}, 'en'],
+  ["Revenue from delivered orders this month", {"model":"orden","measure":"importe","filters":[{"dimension":"status","equals":"delivered"}],"window":{"kind":"this_month"}}, 'en'],
+  ["sum of pending orders", {"model":"orden","measure":"importe","filters":[{"dimension":"status","equals":"pending"}]}, 'en'],
+  ["I'd like to know the total amount of orders this week", {"model":"orden","measure":"importe","window":{"kind":"this_week"}}, 'en'],
+  ["value of shipped orders in the last 5 days", {"model":"orden","measure":"importe","filters":[{"dimension":"status","equals":"shipped"}],"window":{"kind":"last_days","days":5}}, 'en'],
+  ["órdenes por estado", {"model":"orden","measure":"ordenes","group_by":"status"}, 'es'],
+  ["resumen de pedidos por estado", {"model":"orden","measure":"ordenes","group_by":"status"}, 'es'],
+  ["distribución de órdenes por estado", {"model":"orden","measure":"ordenes","group_by":"status"}, 'es'],
+  ["¿Cuántas órdenes hay en cada estado?", {"model":"orden","measure":"ordenes","group_by":"status"}, 'es'],
+  ["pedidos por estado de esta semana", {"model":"orden","measure":"ordenes","group_by":"status","window":{"kind":"this_week"}}, 'es'],
+  ["orders by status", {"model":"orden","measure":"ordenes","group_by":"status"}, 'en'],
+  ["breakdown of orders by status", {"model":"orden","measure":"ordenes","group_by":"status"}, 'en'],
+  ["order status breakdown for today", {"model":"orden","measure":"ordenes","group_by":"status","window":{"kind":"today"}}, 'en'],
+  ["how many orders per status in the last 14 days", {"model":"orden","measure":"ordenes","group_by":"status","window":{"kind":"last_days","days":14}}, 'en'],
+  ["últimas 5 órdenes", {"model":"orden","latest":{"limit":5}}, 'es'],
+  ["las 10 órdenes más recientes", {"model":"orden","latest":{"limit":10}}, 'es'],
+  ["muéstrame los últimos pedidos", {"model":"orden","latest":{"limit":5}}, 'es'],
+  ["últimas cinco órdenes canceladas", {"model":"orden","latest":{"limit":5},"filters":[{"dimension":"status","equals":"cancelled"}]}, 'es'],
+  ["últimas 100 órdenes", {"model":"orden","latest":{"limit":50}}, 'es'],
+  ["¿Cuál fue el último pedido?", {"model":"orden","latest":{"limit":1}}, 'es'],
+  ["pedidos pendientes más recientes", {"model":"orden","latest":{"limit":5},"filters":[{"dimension":"status","equals":"pending"}]}, 'es'],
+  ["show me the last 3 orders", {"model":"orden","latest":{"limit":3}}, 'en'],
+  ["latest pending orders", {"model":"orden","latest":{"limit":5},"filters":[{"dimension":"status","equals":"pending"}]}, 'en'],
+  ["the last order", {"model":"orden","latest":{"limit":1}}, 'en'],
+  ["5 most recent cancelled orders", {"model":"orden","latest":{"limit":5},"filters":[{"dimension":"status","equals":"cancelled"}]}, 'en'],
+  ["list the last ten pending orders", {"model":"orden","latest":{"limit":10},"filters":[{"dimension":"status","equals":"pending"}]}, 'en'],
+  ["newest orders", {"model":"orden","latest":{"limit":5}}, 'en'],
+  ["mejores clientes", {"model":"orden","measure":"importe_neto","group_by":"customer","order":"desc","limit":5}, 'es'],
+  ["top clientes", {"model":"orden","measure":"importe_neto","group_by":"customer","order":"desc","limit":5}, 'es'],
+  ["principales clientes", {"model":"orden","measure":"importe_neto","group_by":"customer","order":"desc","limit":5}, 'es'],
+  ["clientes que más compran", {"model":"orden","measure":"importe_neto","group_by":"customer","order":"desc","limit":5}, 'es'],
+  ["los 3 clientes que más gastaron este mes", {"model":"orden","measure":"importe_neto","group_by":"customer","order":"desc","limit":3,"window":{"kind":"this_month"}}, 'es'],
+  ["¿Quiénes son nuestros mejores clientes?", {"model":"orden","measure":"importe_neto","group_by":"customer","order":"desc","limit":5}, 'es'],
+  ["¿Cuál es el mejor cliente?", {"model":"orden","measure":"importe_neto","group_by":"customer","order":"desc","limit":1}, 'es'],
+  ["los clientes que más compraron en los últimos 30 días", {"model":"orden","measure":"importe_neto","group_by":"customer","order":"desc","limit":5,"window":{"kind":"last_days","days":30}}, 'es'],
+  ["top 10 customers", {"model":"orden","measure":"importe_neto","group_by":"customer","order":"desc","limit":10}, 'en'],
+  ["best customers", {"model":"orden","measure":"importe_neto","group_by":"customer","order":"desc","limit":5}, 'en'],
+  ["biggest customers", {"model":"orden","measure":"importe_neto","group_by":"customer","order":"desc","limit":5}, 'en'],
+  ["who are our top customers", {"model":"orden","measure":"importe_neto","group_by":"customer","order":"desc","limit":5}, 'en'],
+  ["top customers by revenue this week", {"model":"orden","measure":"importe_neto","group_by":"customer","order":"desc","limit":5,"window":{"kind":"this_week"}}, 'en'],
+  ["customers who spent the most in the last 90 days", {"model":"orden","measure":"importe_neto","group_by":"customer","order":"desc","limit":5,"window":{"kind":"last_days","days":90}}, 'en'],
+  ["top 200 customers", {"model":"orden","measure":"importe_neto","group_by":"customer","order":"desc","limit":50}, 'en'],
+  ["Explícame qué es una orden inbound", null, null],
+  ["¿Qué significa que una orden esté pendiente?", null, null],
+  ["What is a pending order?", null, null],
+  ["what are pending orders", null, null],
+  ["How do I cancel an order?", null, null],
+  ["¿Cómo creo un pedido?", null, null],
+  ["¿Por qué hay tantas órdenes canceladas?", null, null],
+  ["borra las órdenes canceladas", null, null],
+  ["cancel all pending orders", null, null],
+  ["delete orders", null, null],
+  ["actualiza el pedido 5", null, null],
+  ["void the pending orders", null, null],
+  ["open the latest orders", null, null],
+  ["muéstrame las órdenes pendientes", null, null],
+  ["¿Cuántos clientes hay?", null, null],
+  ["¿Cuántos días tiene un mes?", null, null],
+  ["how many products do we sell", null, null],
+  ["how many customers", null, null],
+  ["how many orders per customer", null, null],
+  ["¿Cuántos pedidos hizo el cliente Juan?", null, null],
+  ["¿Cuál es el estado del pedido 123?", null, null],
+  ["what's the status of my order", null, null],
+  ["average order value", null, null],
+  ["top 5 products", null, null],
+  ["how many orders have we received today", null, null],
+  ["¿cuántas órdenes pendientes hubo la semana pasada?", null, null],
+  ["how many orders were shipped last year", null, null],
+  ["órdenes de enero", null, null],
+  ["orders last week", null, null],
+  ["pedidos del mes pasado", null, null],
+  ["orders this year", null, null],
+  ["órdenes desde ayer", null, null],
+  ["orders since monday", null, null],
+  ["órdenes entre el 1 y el 15", null, null],
+  ["ventas de 2024", null, null],
+  ["órdenes de los últimos 5000 días", null, null],
+  ["orders in the last 0 days", null, null],
+  ["las últimas órdenes de hoy", null, null],
+  ["órdenes pendientes o enviadas", null, null],
+  ["how many orders today and yesterday", null, null],
+  ["¿Cuántas órdenes hay pendientes y cuánto suman?", null, null],
+  ["¿cuántas órdenes pendientes hay por estado?", null, null],
+  ["cuántas de las últimas órdenes están pendientes", null, null],
+  ["what are the pending orders", null, null],
+  ["¿Qué órdenes están pendientes?", null, null],
+  ["pedidos", null, null],
+  ["pendientes", null, null],
+  ["top 0 customers", null, null],
+  ["hola", null, null],
+  ["buenos días", null, null],
+  ["cuéntame un chiste", null, null],
+  ["¿Qué tiempo hace hoy?", null, null],
+  ["what is the weather like today", null, null],
+  ["", null, null],
+  ["   ", null, null],
+  ["¿?", null, null],
 ];
 
-/** The catalogue query as the demo model's SemanticQuery: the same rows, the same numbers. */
-function fromCatalogue(call: QueryCall): SemanticQuery {
-  const base = { model: 'orden' };
-  switch (call.name) {
-    case 'count_orders':
-    case 'total_amount': {
-      const q: SemanticQuery = { ...base, measure: call.name === 'count_orders' ? 'ordenes' : 'importe' };
-      if (call.params.status) q.filters = [{ dimension: 'status', equals: call.params.status }];
-      if (call.params.window) q.window = call.params.window;
-      return q;
-    }
-    case 'orders_by_status': {
-      const q: SemanticQuery = { ...base, measure: 'ordenes', group_by: 'status' };
-      if (call.params.window) q.window = call.params.window;
-      return q;
-    }
-    case 'latest_orders': {
-      const q: SemanticQuery = { ...base, latest: { limit: call.params.limit } };
-      if (call.params.status) q.filters = [{ dimension: 'status', equals: call.params.status }];
-      return q;
-    }
-    case 'top_customers': {
-      // top_customers ranked by the amount without cancelled orders: importe_neto in the model.
-      const q: SemanticQuery = { ...base, measure: 'importe_neto', group_by: 'customer', order: 'desc', limit: call.params.limit };
-      if (call.params.window) q.window = call.params.window;
-      return q;
-    }
-  }
-}
-
-const VOCABULARY = 'demo.yaml does not list this word (the old matcher hard-coded it); add it to the model to answer';
-const TWO_SUMS = 'demo.yaml has two sums (importe, importe_neto): a ranking or "cuánto" without a measure word is ambiguous';
 
 /** Deliberate differences: what the semantic matcher answers instead, and why. */
 const DIFFERENCES: Record<string, { expected: SemanticQuery | null; why: string }> = {
-  '¿Cuántos pedidos se entregaron ayer?': { expected: null, why: `${VOCABULARY}: "entregaron"` },
-  '¿Cuántas órdenes se cancelaron hoy?': { expected: null, why: `${VOCABULARY}: "cancelaron"` },
-  '¿cuántas ventas hubo ayer?': { expected: null, why: `${VOCABULARY}: "ventas"` },
-  'How many sales today?': { expected: null, why: `${VOCABULARY}: "sales"` },
-  'ventas de hoy': { expected: null, why: `${VOCABULARY}: "ventas"` },
-  'How much did we sell today?': { expected: null, why: `${VOCABULARY}: "sell"` },
-  'mejores clientes': { expected: null, why: TWO_SUMS },
-  'top clientes': { expected: null, why: TWO_SUMS },
-  'principales clientes': { expected: null, why: TWO_SUMS },
-  'clientes que más compran': { expected: null, why: TWO_SUMS },
-  'los 3 clientes que más gastaron este mes': { expected: null, why: TWO_SUMS },
-  '¿Quiénes son nuestros mejores clientes?': { expected: null, why: TWO_SUMS },
-  '¿Cuál es el mejor cliente?': { expected: null, why: TWO_SUMS },
-  'los clientes que más compraron en los últimos 30 días': { expected: null, why: TWO_SUMS },
-  'top 10 customers': { expected: null, why: TWO_SUMS },
-  'best customers': { expected: null, why: TWO_SUMS },
-  'biggest customers': { expected: null, why: TWO_SUMS },
-  'who are our top customers': { expected: null, why: TWO_SUMS },
-  'customers who spent the most in the last 90 days': { expected: null, why: TWO_SUMS },
-  'top 200 customers': { expected: null, why: TWO_SUMS },
+  'ventas de hoy': {
+    expected: { model: 'orden', measure: 'ordenes', window: { kind: 'today' } },
+    why: 'demo.yaml makes "ventas" a noun for orders (so "¿cuántas ventas hubo ayer?" counts); a noun with a window counts, as "órdenes de hoy" does',
+  },
   'top customers by revenue this week': {
     expected: { model: 'orden', measure: 'importe', window: { kind: 'this_week' }, group_by: 'customer', order: 'desc', limit: 5 },
     why: 'demo.yaml says "revenue" is importe (gross); the old query always ranked net of cancelled',
@@ -603,29 +558,26 @@ const DIFFERENCES: Record<string, { expected: SemanticQuery | null; why: string 
 describe('demo model reproduces the catalogue matcher', () => {
   const model = load('models/demo.yaml');
   const matcher: SemanticMatcher = createSemanticMatcher(model);
-  const catalogue = createMatcher();
+  const questions = CATALOGUE_ANSWERS.map(([question]) => question);
 
   it('covers every phrasing of the catalogue matcher tests', () => {
-    expect(OLD_PHRASINGS.length).toBe(154);
-    for (const question of Object.keys(DIFFERENCES)) expect(OLD_PHRASINGS).toContain(question);
+    expect(CATALOGUE_ANSWERS.length).toBe(154);
+    expect(CATALOGUE_ANSWERS.filter(([, query]) => query !== null).length).toBe(98);
+    for (const question of Object.keys(DIFFERENCES)) expect(questions).toContain(question);
   });
 
-  it.each(OLD_PHRASINGS)('%j', (question) => {
-    const old = catalogue.match(question);
+  it.each(CATALOGUE_ANSWERS)('%j', (question, old, oldLanguage) => {
     const difference = DIFFERENCES[question];
-    const expected = difference ? difference.expected : old ? fromCatalogue(old.call) : null;
+    const expected = difference ? difference.expected : old;
     const result = matcher.match(question);
     expect(result?.query ?? null).toEqual(expected);
     if (result) expectAnswerable(model, result.query);
     // Where both answer, they answer in the same language.
-    if (result && old) expect(result.language).toBe(old.language);
+    if (result && old) expect(result.language).toBe(oldLanguage);
   });
 
   it('differs on the listed phrasings only, each for a stated reason', () => {
-    const differing = OLD_PHRASINGS.filter((q) => {
-      const old = catalogue.match(q);
-      return canonical(old ? fromCatalogue(old.call) : null) !== canonical(matcher.match(q)?.query ?? null);
-    });
+    const differing = CATALOGUE_ANSWERS.filter(([question, old]) => canonical(old) !== canonical(matcher.match(question)?.query ?? null)).map(([q]) => q);
     expect(differing.sort()).toEqual(Object.keys(DIFFERENCES).sort());
     for (const d of Object.values(DIFFERENCES)) expect(d.why.length).toBeGreaterThan(10);
   });

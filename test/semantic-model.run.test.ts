@@ -3,8 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/adapters/db/database.js';
 import { migrate } from '../src/adapters/db/migrations.js';
 import { seedDemoData } from '../src/adapters/db/seed.js';
-import type { QueryCall } from '../src/services/chat/catalogue-types.js';
-import { runCatalogueQuery } from '../src/services/chat/catalogue.js';
 import { runSemanticQuery, type SemanticAnswer } from '../src/services/semantic-model/run.js';
 import type { Language, SemanticModel, SemanticQuery, TimeWindow } from '../src/services/semantic-model/schema.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
@@ -347,10 +345,71 @@ describe.each(['postgres', 'embedded'] as const)('semantic queries on the %s Pos
     });
   });
 
-  describe("the demo model answers like today's catalogue", () => {
+  describe('date and local-timestamp columns (column_type)', () => {
+    // 22:00 on Thursday 14 May in Bogotá, already Friday 03:00 in UTC: a date or a local time read
+    // as an instant in the server's zone would land in the wrong day.
+    const LATE = new Date('2026-05-15T03:00:00Z');
+    const BOGOTA = 'America/Bogota';
+    const model = (name: string, column: string, columnType: 'date' | 'timestamp'): SemanticModel['models'][number] => ({
+      name,
+      table: 'agenda_evento',
+      primary_key: 'id',
+      words: { es: [name], en: [name] },
+      tenancy: { column: 'empresa_id' },
+      columns: ['id', 'empresa_id', 'dia', 'registrado'],
+      dimensions: [{ name: column, column, type: 'time', granularities: ['day'], column_type: columnType, primary: true }],
+      measures: [{ name: `${name}s`, type: 'count', words: { es: ['cuántos'] } }],
+      joins: [],
+    });
+    const project: SemanticModel = { version: 1, examples: [], models: [model('por_dia', 'dia', 'date'), model('por_hora', 'registrado', 'timestamp')] };
+    const at = (query: SemanticQuery) => runSemanticQuery(db, project, query, { tenant: 1, now: LATE, timeZone: BOGOTA }, 'es');
+
+    beforeAll(async () => {
+      await db.exec(`
+        CREATE TABLE agenda_evento (id int PRIMARY KEY, empresa_id int NOT NULL, dia date NOT NULL, registrado timestamp NOT NULL);
+        INSERT INTO agenda_evento VALUES
+          (1, 1, '2026-05-13', '2026-05-13 23:00'),  -- yesterday in Bogotá
+          (2, 1, '2026-05-14', '2026-05-14 21:30'),  -- today, before 22:00
+          (3, 1, '2026-05-15', '2026-05-14 23:30'),  -- tomorrow's date / a local time after now
+          (4, 2, '2026-05-14', '2026-05-14 21:00');  -- another tenant`);
+    });
+
+    it('counts a date column in the calendar of APP_TIMEZONE', async () => {
+      expect((await at({ model: 'por_dia', measure: 'por_dias', window: { kind: 'today' } })).datos).toEqual({ count: 1 });
+      expect((await at({ model: 'por_dia', measure: 'por_dias', window: { kind: 'yesterday' } })).datos).toEqual({ count: 1 });
+      expect((await at({ model: 'por_dia', measure: 'por_dias', window: { kind: 'this_month' } })).datos).toEqual({ count: 2 });
+      const series = await at({ model: 'por_dia', measure: 'por_dias', series: { dimension: 'dia', granularity: 'day' }, window: { kind: 'this_month' } });
+      expect(rowsOf(series).map((r) => [r.dia, r.por_dias])).toEqual([['2026-05-13', 1], ['2026-05-14', 1]]);
+    });
+
+    it('counts a timestamp without time zone as local time in APP_TIMEZONE', async () => {
+      expect((await at({ model: 'por_hora', measure: 'por_horas', window: { kind: 'today' } })).datos).toEqual({ count: 1 });
+      expect((await at({ model: 'por_hora', measure: 'por_horas', window: { kind: 'yesterday' } })).datos).toEqual({ count: 1 });
+      // The last 24 hours: since 22:00 yesterday, local time.
+      expect((await at({ model: 'por_hora', measure: 'por_horas', window: { kind: 'last_days', days: 1 } })).datos).toEqual({ count: 2 });
+      const series = await at({ model: 'por_hora', measure: 'por_horas', series: { dimension: 'registrado', granularity: 'day' } });
+      expect(rowsOf(series).map((r) => [r.registrado, r.por_horas])).toEqual([['2026-05-13', 1], ['2026-05-14', 2]]);
+    });
+  });
+
+  describe('the demo model answers like the catalogue it replaced (its SQL, written out)', () => {
     const WINDOW_TZ = 'America/Bogota';
-    const catalogue = (call: QueryCall, project: string) => runCatalogueQuery(call, { db, project, now: NOW, timeZone: WINDOW_TZ }, 'es');
     const model = (query: SemanticQuery, project: string) => runSemanticQuery(db, DEMO, query, { tenant: project, now: NOW, timeZone: WINDOW_TZ }, 'es');
+    // The removed catalogue's windows: calendar units start at local midnight in WINDOW_TZ ($2).
+    const WINDOW_SQL: Record<TimeWindow['kind'], string> = {
+      today: "created_at >= (date_trunc('day', $1::timestamptz AT TIME ZONE $2) AT TIME ZONE $2) AND created_at <= $1::timestamptz",
+      yesterday:
+        "created_at >= ((date_trunc('day', $1::timestamptz AT TIME ZONE $2) - interval '1 day') AT TIME ZONE $2) AND created_at < (date_trunc('day', $1::timestamptz AT TIME ZONE $2) AT TIME ZONE $2)",
+      this_week: "created_at >= (date_trunc('week', $1::timestamptz AT TIME ZONE $2) AT TIME ZONE $2) AND created_at <= $1::timestamptz",
+      this_month: "created_at >= (date_trunc('month', $1::timestamptz AT TIME ZONE $2) AT TIME ZONE $2) AND created_at <= $1::timestamptz",
+      this_quarter: "created_at >= (date_trunc('quarter', $1::timestamptz AT TIME ZONE $2) AT TIME ZONE $2) AND created_at <= $1::timestamptz",
+      this_year: "created_at >= (date_trunc('year', $1::timestamptz AT TIME ZONE $2) AT TIME ZONE $2) AND created_at <= $1::timestamptz",
+      last_days: "created_at >= $1::timestamptz - interval '7 days' AND created_at <= $1::timestamptz",
+    };
+    const where = (project: string, window?: TimeWindow, status?: string) =>
+      // (now and the zone are always bound, so each statement types them even when it has no window)
+      [`project = '${project}'`, ...(window ? [WINDOW_SQL[window.kind]] : []), ...(status ? [`status = '${status}'`] : []), '$1::timestamptz IS NOT NULL AND $2::text IS NOT NULL'].join(' AND ');
+    const sql = <T extends Record<string, unknown>>(text: string) => db.query<T>(text, [NOW.toISOString(), WINDOW_TZ]);
 
     for (const project of ['tienda_norte', 'dashboard_miempresa']) {
       it(`gives the same numbers for ${project}`, async () => {
@@ -359,25 +418,32 @@ describe.each(['postgres', 'embedded'] as const)('semantic queries on the %s Pos
           for (const status of [undefined, 'pending', 'cancelled'] as const) {
             const filters = status ? { filters: [{ dimension: 'status', equals: status }] } : {};
             const w = window ? { window } : {};
-            const count = await catalogue({ name: 'count_orders', params: { ...(status ? { status } : {}), ...w } as never }, project);
-            expect((await model({ model: 'orden', measure: 'ordenes', ...filters, ...w }, project)).datos).toEqual({ count: count.datos.count });
-            const total = await catalogue({ name: 'total_amount', params: { ...(status ? { status } : {}), ...w } as never }, project);
-            expect((await model({ model: 'orden', measure: 'importe', ...filters, ...w }, project)).datos).toEqual(total.datos);
+            const [expected] = await sql<{ n: number; total: string }>(
+              `SELECT count(*)::int AS n, coalesce(sum(amount), 0)::text AS total FROM orders WHERE ${where(project, window, status)}`,
+            );
+            expect((await model({ model: 'orden', measure: 'ordenes', ...filters, ...w }, project)).datos).toEqual({ count: expected!.n });
+            expect((await model({ model: 'orden', measure: 'importe', ...filters, ...w }, project)).datos).toEqual({ total: Number(expected!.total), count: expected!.n });
           }
-          const byStatus = await catalogue({ name: 'orders_by_status', params: window ? { window: window as never } : {} }, project);
-          const rows = rowsOf(await model({ model: 'orden', measure: 'ordenes', group_by: 'status', ...(window ? { window } : {}) }, project));
-          expect(rows.map((r) => [r.status, r.ordenes])).toEqual((byStatus.datos.rows as { status: string; count: number }[]).map((r) => [r.status, r.count]));
-          const top = await catalogue({ name: 'top_customers', params: { limit: 5, ...(window ? { window: window as never } : {}) } }, project);
-          const topRows = rowsOf(await model({ model: 'orden', measure: 'importe_neto', group_by: 'customer', order: 'desc', limit: 5, ...(window ? { window } : {}) }, project));
-          expect(topRows.map((r) => [r.customer, r.importe_neto, r.count])).toEqual(
-            (top.datos.rows as { customer: string; total: number; orders: number }[]).map((r) => [r.customer, r.total, r.orders]),
+          const byStatus = await sql<{ status: string; n: number }>(
+            `SELECT status, count(*)::int AS n FROM orders WHERE ${where(project, window)} GROUP BY status ORDER BY n DESC, status`,
           );
+          const rows = rowsOf(await model({ model: 'orden', measure: 'ordenes', group_by: 'status', ...(window ? { window } : {}) }, project));
+          expect(rows.map((r) => [r.status, r.ordenes])).toEqual(byStatus.map((r) => [r.status, r.n]));
+          const top = await sql<{ customer: string; total: string; n: number }>(
+            `SELECT customer, sum(amount)::text AS total, count(*)::int AS n FROM orders WHERE ${where(project, window)} AND status <> 'cancelled'
+             GROUP BY customer ORDER BY sum(amount) DESC, customer LIMIT 5`,
+          );
+          const topRows = rowsOf(await model({ model: 'orden', measure: 'importe_neto', group_by: 'customer', order: 'desc', limit: 5, ...(window ? { window } : {}) }, project));
+          expect(topRows.map((r) => [r.customer, r.importe_neto, r.count])).toEqual(top.map((r) => [r.customer, Number(r.total), r.n]));
         }
         for (const status of [undefined, 'cancelled'] as const) {
-          const latest = await catalogue({ name: 'latest_orders', params: { limit: 5, ...(status ? { status } : {}) } }, project);
+          const latest = await sql<{ id: string; customer: string; status: string; amount: string; created_at: Date }>(
+            `SELECT id, customer, status, amount, created_at FROM orders WHERE ${where(project, undefined, status)}
+             ORDER BY created_at DESC, id DESC LIMIT 5`,
+          );
           const rows = rowsOf(await model({ model: 'orden', latest: { limit: 5 }, ...(status ? { filters: [{ dimension: 'status', equals: status }] } : {}) }, project));
           expect(rows.map((r) => [r.id, r.customer, r.status, r.amount, r.created_at])).toEqual(
-            (latest.datos.rows as Record<string, unknown>[]).map((r) => [r.id, r.customer, r.status, r.amount, r.created_at]),
+            latest.map((r) => [Number(r.id), r.customer, r.status, Number(r.amount), new Date(r.created_at).toISOString()]),
           );
         }
       });

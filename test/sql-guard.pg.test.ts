@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCatalogueQuery } from '../src/services/chat/catalogue.js';
 import type { Database } from '../src/adapters/db/database.js';
 import { migrate } from '../src/adapters/db/migrations.js';
 import { createNodePostgresDatabase } from '../src/adapters/db/node-postgres.js';
 import { DEMO_PROJECTS, seedDemoData } from '../src/adapters/db/seed.js';
-import { GuardedSqlRefusal, runGuardedSql } from '../src/services/guarded-sql/execute.js';
+import { GuardedSqlRefusal, runGuardedSql as runGuarded, type GuardedSqlOptions } from '../src/services/guarded-sql/execute.js';
+import { guardedAccessFor } from '../src/services/guarded-sql/model-access.js';
+import { runSemanticQuery } from '../src/services/semantic-model/run.js';
+import { DEMO_MODEL } from '../src/adapters/db/demo-model.generated.js';
 import { loadSqlParser } from '../src/services/guarded-sql/load-parser.js';
 import type { SqlParser } from '../src/services/guarded-sql/parser.js';
 import { createSeededDatabase, POSTGRES_ADMIN_URL, type TestDatabase } from './support/databases.js';
@@ -15,7 +17,22 @@ import { BOUND_MS, CORPUS, onEmbedded, OTHER_PROJECTS, OWN_ORDERS, PROJECT, type
 /**
  * Model-written SQL against real PostgreSQL: an attack corpus run as the service would run it,
  * with the database itself (role, grants, row-level security, statement timeout) as the boundary.
+ * The allow-list is the demo model's (models/demo.yaml), derived as for any project.
  */
+
+const DEMO_ACCESS = (() => {
+  const access = guardedAccessFor(DEMO_MODEL);
+  if (!access.ok) throw new Error(access.reason);
+  return { allow: access.allow, scoped: access.scoped };
+})();
+
+/** runGuardedSql for a demo project, whose tenant is its slug. */
+const runGuardedSql = (db: Database, { project, ...options }: Omit<GuardedSqlOptions, 'tenant' | 'allow' | 'scoped'> & { project: string }) =>
+  runGuarded(db, { ...DEMO_ACCESS, ...options, tenant: project });
+
+/** A count as the service's own queries run it (as the owner, the tenant bound as a parameter). */
+const serviceCount = async (db: Database, project: string) =>
+  (await runSemanticQuery(db, DEMO_MODEL, { model: 'orden', measure: 'ordenes' }, { tenant: project, now: new Date(), timeZone: 'UTC' }, 'es')).datos;
 
 
 /** The service's own view (the owner): every project's orders, and the other tables. */
@@ -65,9 +82,9 @@ describe.each(['postgres', 'neon'] as const)('guarded SQL on the %s PostgreSQL',
 
   it.each(CORPUS)('%s', (_name, sql, expectation) => runCase(test.db, parser, sql, expectation));
 
-  // README.md ("a 62-case attack corpus") states this figure: change both together.
-  it('has the 62-case corpus the README describes, each case named once', () => {
-    expect(CORPUS).toHaveLength(62);
+  // README.md ("a 63-case attack corpus") states this figure: change both together.
+  it('has the 63-case corpus the README describes, each case named once', () => {
+    expect(CORPUS).toHaveLength(63);
     expect(new Set(CORPUS.map(([name]) => name)).size).toBe(CORPUS.length);
   });
 
@@ -94,7 +111,7 @@ describe.each(['postgres', 'neon'] as const)('guarded SQL on the %s PostgreSQL',
     const states = await Promise.all(
       Array.from({ length: 4 }, () =>
         test.db.query<{ role: string; project: string | null; timeout: string; count: number }>(
-          `SELECT current_user AS role, current_setting('chat.project', true) AS project,
+          `SELECT current_user AS role, current_setting('chat.tenant', true) AS project,
                   current_setting('statement_timeout') AS timeout, (SELECT count(*)::int FROM orders) AS count`,
         ),
       ),
@@ -107,13 +124,15 @@ describe.each(['postgres', 'neon'] as const)('guarded SQL on the %s PostgreSQL',
     }
   });
 
-  it('keeps the catalogue queries (the service itself, as the owner) unrestricted', async () => {
-    const result = await runCatalogueQuery({ name: 'count_orders', params: {} }, { db: test.db, project: 'tienda_norte', now: new Date(), timeZone: 'UTC' }, 'es');
-    expect(result.datos).toEqual({ count: 900 });
+  it('keeps the model\'s own queries (the service itself, as the owner) unrestricted', async () => {
+    expect(await serviceCount(test.db, 'tienda_norte')).toEqual({ count: 900 });
   });
 
-  it('refuses a bad project or limits before touching the database', async () => {
-    await expect(runGuardedSql(test.db, { sql: 'SELECT 1', project: "x' OR '1'='1", parser })).rejects.toThrow(RangeError);
+  it('refuses a bad tenant or limits before touching the database, and binds any tenant as a value', async () => {
+    await expect(runGuardedSql(test.db, { sql: 'SELECT 1', project: '', parser })).rejects.toThrow(RangeError);
+    await expect(runGuardedSql(test.db, { sql: 'SELECT 1', project: 'x'.repeat(201), parser })).rejects.toThrow(RangeError);
+    // A tenant value never becomes SQL: it is the chat.tenant setting, compared as a value.
+    expect((await runGuardedSql(test.db, { sql: 'SELECT count(*) AS n FROM orders', project: "x' OR '1'='1", parser })).rows).toEqual([{ n: '0' }]);
     await expect(runGuardedSql(test.db, { sql: 'SELECT 1', project: PROJECT, parser, rowLimit: 0 })).rejects.toThrow(RangeError);
     await expect(runGuardedSql(test.db, { sql: 'SELECT 1', project: PROJECT, parser, timeoutMs: 10 ** 9 })).rejects.toThrow(RangeError);
   });
@@ -137,7 +156,7 @@ describe('the database boundary without the checker (postgres)', () => {
     return test.db.transaction!(
       async (tx) => {
         await tx.query('SET LOCAL ROLE chat_sql_reader');
-        if (project !== null) await tx.query("SELECT set_config('chat.project', $1, true)", [project]);
+        if (project !== null) await tx.query("SELECT set_config('chat.tenant', $1, true)", [project]);
         const results: unknown[] = [];
         for (const statement of statements) results.push(await tx.query(statement));
         return results;
@@ -164,16 +183,15 @@ describe('the database boundary without the checker (postgres)', () => {
     await expect(asReader(PROJECT, ['CREATE TABLE stolen (x int)'])).rejects.toThrow(/permission denied/);
   });
 
-  it('refuses to run when the database side is weakened: RLS not forced, or a wider policy', async () => {
+  it('refuses to run when the database side is weakened: RLS off, its policy gone, or a wider policy', async () => {
     const parser = await loadSqlParser();
     const run = () => runGuardedSql(test.db, { sql: 'SELECT count(*) AS n FROM orders', project: PROJECT, parser });
     expect((await run()).rows).toEqual([{ n: String(OWN_ORDERS) }]);
     for (const [weaken, restore] of [
-      ['ALTER TABLE orders NO FORCE ROW LEVEL SECURITY', 'ALTER TABLE orders FORCE ROW LEVEL SECURITY'],
       ['ALTER TABLE orders DISABLE ROW LEVEL SECURITY', 'ALTER TABLE orders ENABLE ROW LEVEL SECURITY'],
       ['CREATE POLICY everything ON orders FOR SELECT USING (true)', 'DROP POLICY everything ON orders'],
       ['CREATE POLICY reader_everything ON orders FOR ALL TO chat_sql_reader USING (true)', 'DROP POLICY reader_everything ON orders'],
-      ['ALTER POLICY orders_project_isolation ON orders RENAME TO renamed', 'ALTER POLICY renamed ON orders RENAME TO orders_project_isolation'],
+      ['ALTER POLICY chat_tenant_isolation ON orders RENAME TO renamed', 'ALTER POLICY renamed ON orders RENAME TO chat_tenant_isolation'],
     ] as const) {
       await test.db.exec(weaken);
       try {
@@ -187,7 +205,7 @@ describe('the database boundary without the checker (postgres)', () => {
 
   it('needs the parser to stop settings: the reader can still change its own project setting', async () => {
     // This is why set_config and current_setting are never allowed in model-written SQL.
-    expect(await asReader(PROJECT, ["SELECT set_config('chat.project', 'tienda_norte', true)", 'SELECT count(*)::int AS n FROM orders'])).toEqual([
+    expect(await asReader(PROJECT, ["SELECT set_config('chat.tenant', 'tienda_norte', true)", 'SELECT count(*)::int AS n FROM orders'])).toEqual([
       [{ set_config: 'tienda_norte' }],
       [{ n: 900 }],
     ]);
@@ -237,20 +255,19 @@ describe('a non-superuser owner (postgres)', () => {
     await admin([`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`, `DROP ROLE IF EXISTS ${owner}`]);
   });
 
-  it('is subject to the forced policy yet sees every project', async () => {
-    const [me] = await db.query<{ superuser: boolean; forced: boolean }>(
+  it('owns the table under row-level security yet sees every project', async () => {
+    const [me] = await db.query<{ superuser: boolean; rls: boolean }>(
       `SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
-              (SELECT relforcerowsecurity FROM pg_class WHERE oid = 'orders'::regclass) AS forced`,
+              (SELECT relrowsecurity FROM pg_class WHERE oid = 'orders'::regclass) AS rls`,
     );
-    expect(me).toEqual({ superuser: false, forced: true });
+    expect(me).toEqual({ superuser: false, rls: true });
     const counts = await db.query<{ project: string; n: number }>('SELECT project, count(*)::int AS n FROM orders GROUP BY project ORDER BY project');
     expect(counts).toEqual(DEMO_PROJECTS.filter((p) => p.orders > 0).map((p) => ({ project: p.slug, n: p.orders })).sort((a, b) => a.project.localeCompare(b.project)));
   });
 
-  it('answers catalogue queries for any project and guarded SQL for one', async () => {
+  it('answers model queries for any project and guarded SQL for one', async () => {
     for (const project of ['tienda_norte', PROJECT]) {
-      const result = await runCatalogueQuery({ name: 'count_orders', params: {} }, { db, project, now: new Date(), timeZone: 'UTC' }, 'es');
-      expect(result.datos).toEqual({ count: DEMO_PROJECTS.find((p) => p.slug === project)!.orders });
+      expect(await serviceCount(db, project)).toEqual({ count: DEMO_PROJECTS.find((p) => p.slug === project)!.orders });
     }
     const { rows } = await runGuardedSql(db, { sql: 'SELECT project, count(*) AS n FROM orders GROUP BY project', project: 'tienda_norte', parser });
     expect(rows.map((r) => [r.project, Number(r.n)])).toEqual([['tienda_norte', 900]]);
@@ -327,11 +344,11 @@ describe('guarded SQL on the embedded PostgreSQL (PGlite)', () => {
 
   it('refuses to run when row-level security is weakened', async () => {
     const run = () => runGuardedSql(test.db, { sql: 'SELECT count(*)::int AS n FROM orders', project: PROJECT, parser });
-    await test.db.exec('ALTER TABLE orders NO FORCE ROW LEVEL SECURITY');
+    await test.db.exec('ALTER TABLE orders DISABLE ROW LEVEL SECURITY');
     try {
       await expect(run()).rejects.toMatchObject({ kind: 'unavailable', reason: expect.stringMatching(/row-level security/) });
     } finally {
-      await test.db.exec('ALTER TABLE orders FORCE ROW LEVEL SECURITY');
+      await test.db.exec('ALTER TABLE orders ENABLE ROW LEVEL SECURITY');
     }
     expect((await run()).rows).toEqual([{ n: OWN_ORDERS }]);
   });
@@ -340,7 +357,7 @@ describe('guarded SQL on the embedded PostgreSQL (PGlite)', () => {
     const results = await test.db.transaction!(
       async (tx) => {
         await tx.query('SET LOCAL ROLE chat_sql_reader');
-        await tx.query("SELECT set_config('chat.project', $1, true)", [PROJECT]);
+        await tx.query("SELECT set_config('chat.tenant', $1, true)", [PROJECT]);
         return [
           await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM orders'),
           await tx.query('SELECT current_user AS u'),

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/adapters/db/migrations.js';
+import { DEMO_MODEL } from '../src/adapters/db/demo-model.generated.js';
 import { createDemoTables } from '../src/adapters/db/seed.js';
 import { ask, buildApp, question } from './support/app.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.js';
@@ -38,15 +39,17 @@ describe.each(DATABASE_KINDS)('time windows in the configured time zone on the %
   beforeAll(async () => {
     test = await createTestDatabase(kind);
     await migrate(test.db);
-    await createDemoTables(test.db); // the demo's orders table, empty: these tests load their own rows
+    await createDemoTables(test.db); // the demo's orders table, empty: these tests load their own rows (read through the demo model)
     await test.db.query(
-      "INSERT INTO chat_api.projects (slug, display_name, system_prompt) VALUES ('reloj', 'Reloj', 'Eres un asistente.')",
+      "INSERT INTO chat_api.projects (slug, display_name, system_prompt, semantic_model) VALUES ('reloj', 'Reloj', 'Eres un asistente.', $1::jsonb)",
+      [JSON.stringify(DEMO_MODEL)],
     );
     for (const at of ORDERS) {
       await test.db.query("INSERT INTO orders (project, status, amount, customer, created_at) VALUES ('reloj', 'pending', 10, 'Cliente', $1)", [at]);
     }
     await test.db.query(
-      "INSERT INTO chat_api.projects (slug, display_name, system_prompt) VALUES ('reloj_dst', 'Reloj DST', 'Eres un asistente.')",
+      "INSERT INTO chat_api.projects (slug, display_name, system_prompt, semantic_model) VALUES ('reloj_dst', 'Reloj DST', 'Eres un asistente.', $1::jsonb)",
+      [JSON.stringify(DEMO_MODEL)],
     );
     for (const at of DST_ORDERS) {
       await test.db.query("INSERT INTO orders (project, status, amount, customer, created_at) VALUES ('reloj_dst', 'pending', 10, 'Cliente', $1)", [at]);

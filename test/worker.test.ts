@@ -8,6 +8,9 @@ import { cleanEnv, startProcess, type Started } from './support/processes.js';
 import { loadModel } from './support/semantic-queries.js';
 import { accessToken, TEST_SECRET } from './support/tokens.js';
 
+// A question the deterministic matcher leaves to the model (as in test/guarded-sql.test.ts).
+const FREE_FORM = 'dame un análisis libre de los pedidos, por favor';
+
 /** Polls until `find` returns a value; fails after `ms`. */
 async function waitFor<T>(find: () => T | undefined, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -96,6 +99,58 @@ describe.each([neonVariant, hyperdriveVariant])('the API as a Cloudflare Worker:
       body: JSON.stringify({ mensaje, usuario_id: 1, proyecto }),
     });
 
+  // Guarded model-written SQL (dashboard_miempresa opts in): PostgreSQL's parser is a separate
+  // module of the upload, imported by the isolate's first question to a project with guarded SQL
+  // on; the query runs as the reader role under row-level security with a statement timeout, as
+  // on Node. First in this block on purpose: no question before it may have loaded the parser.
+  it('answers model-written SQL for its project only, loading the parser on first use, once', async () => {
+    const loads = (output: string) => output.split('\n').filter((l) => l.includes('"msg":"sql parser loaded"')).length;
+    // The isolate is up and has answered a question for a project without guarded SQL: no parser yet.
+    const general = await fetch(`${base}/api/v1/chat`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${accessToken(1)}`, 'Content-Type': 'application/json', 'X-Request-Id': 'before-the-parser' },
+      body: JSON.stringify({ mensaje: 'Explícame qué es una orden inbound', usuario_id: 1, proyecto: 'conocimiento_general' }),
+    });
+    expect(general.status).toBe(200);
+    await waitFor(() => worker.output().split('\n').find((l) => l.includes('"request_id":"before-the-parser"') && l.includes('"msg":"request"')));
+    const earlier = worker.output();
+    expect(loads(earlier)).toBe(0);
+
+    const sql = 'SELECT status, count(*)::int AS n FROM orders GROUP BY status ORDER BY status';
+    model.script.push({ toolCalls: [{ name: 'run_sql', arguments: JSON.stringify({ sql }) }] }, { text: 'Resumen de los datos.' });
+    const response = await chat(FREE_FORM, 'dashboard_miempresa');
+    expect(response.status).toBe(200);
+    const expected = await test.db.query(
+      "SELECT status, count(*)::int AS n FROM orders WHERE project = 'dashboard_miempresa' GROUP BY status ORDER BY status",
+    );
+    expect(expected.length).toBeGreaterThan(0);
+    expect(await response.json()).toMatchObject({ fuente: 'database', consulta: 'run_sql', sql, datos: { rows: expected, truncated: false }, respuesta: 'Resumen de los datos.' });
+    // The load is logged by the question that needed it, after everything above.
+    await waitFor(() => (loads(worker.output().slice(earlier.length)) === 1 ? true : undefined));
+
+    // Row-level security, not the query's text, picks the project: another project's rows do not exist.
+    model.script.push(
+      { toolCalls: [{ name: 'run_sql', arguments: JSON.stringify({ sql: "SELECT count(*)::int AS n FROM orders WHERE project = 'tienda_norte'" }) }] },
+      { text: 'Hecho.' },
+    );
+    expect(await (await chat(FREE_FORM, 'dashboard_miempresa')).json()).toMatchObject({ fuente: 'database', consulta: 'run_sql', datos: { rows: [{ n: 0 }] } });
+    expect(await test.db.query("SELECT 1 FROM orders WHERE project = 'tienda_norte' LIMIT 1")).toHaveLength(1);
+
+    // Refused by the parser, never run: a write, and a table outside the allow-list.
+    const orders = async () => JSON.stringify(await test.db.query('SELECT project, count(*)::int AS n, sum(amount)::text AS total FROM orders GROUP BY project ORDER BY project'));
+    const before = await orders();
+    for (const refused of ['DELETE FROM orders', 'SELECT * FROM chat_api.projects']) {
+      model.script.push({ toolCalls: [{ name: 'run_sql', arguments: JSON.stringify({ sql: refused }) }] });
+      const body = (await (await chat(FREE_FORM, 'dashboard_miempresa')).json()) as { fuente: string; respuesta: string; sql?: string; datos?: unknown };
+      expect(body.fuente).toBe('openai');
+      expect(body.respuesta).toMatch(/^No puedo responder esa pregunta de forma segura: .+\.$/s);
+      expect(body.sql).toBeUndefined();
+      expect(body.datos).toBeUndefined();
+    }
+    expect(await orders()).toBe(before);
+    expect(loads(worker.output())).toBe(1); // once per isolate
+  });
+
   it('answers the seed question with the right count', async () => {
     const response = await chat('¿Cuántas órdenes pendientes hay?', 'dashboard_miempresa');
     expect(response.status).toBe(200);
@@ -104,7 +159,7 @@ describe.each([neonVariant, hyperdriveVariant])('the API as a Cloudflare Worker:
     );
     expect(await response.json()).toMatchObject({
       fuente: 'database',
-      consulta: 'count_orders',
+      consulta: 'aggregate',
       datos: { count: row!.n },
       respuesta: `Hay ${row!.n} órdenes pendientes.`,
     });

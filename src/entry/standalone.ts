@@ -10,6 +10,7 @@ import { pendingMigrations } from '../adapters/db/migrations.js';
 import { serviceTables, type ServiceTables } from '../adapters/db/tables.js';
 import { openNodeDatabase } from '../adapters/db/open-node.js';
 import { DEMO_USER_ID } from '../adapters/db/seed.js';
+import { swaggerUiFiles } from './swagger-ui-files.js';
 
 /** A whole number in [min, max] (unset: `fallback`), refused with one message that says so. */
 const wholeNumber = (fallback: number, min: number, max: number, hint = '') => {
@@ -81,7 +82,17 @@ export async function prepareStandalone(rawEnv: Record<string, string | undefine
   const devToken = devSecret
     ? await mintAccessToken({ secret: env.JWT_SECRET_KEY!, algorithm: config.ALGORITHM, userId: DEMO_USER_ID, userIdClaim: config.JWT_USER_ID_CLAIM })
     : undefined;
-  const app = createApp({ config, db, log, rateLimitStore, sqlParser, clientAddress: options.clientAddress, ...(devToken ? { devToken } : {}) });
+  // Swagger UI's files from node_modules: /docs works offline.
+  const app = createApp({
+    config,
+    db,
+    log,
+    rateLimitStore,
+    sqlParser,
+    swaggerUiAssets: swaggerUiFiles(),
+    clientAddress: options.clientAddress,
+    ...(devToken ? { devToken } : {}),
+  });
 
   async function announce(base: string): Promise<string> {
     const lines = [

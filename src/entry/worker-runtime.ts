@@ -7,6 +7,7 @@ import type { Database } from '../adapters/db/database.js';
 import { problemBody, ProblemError } from '../errors.js';
 import { createCloudflareRateLimitStore, isRateLimitBinding } from '../adapters/ratelimit/cloudflare.js';
 import { createMemoryRateLimitStore } from '../adapters/ratelimit/memory.js';
+import { loadOnce, type SqlParserLoader } from '../services/guarded-sql/parser.js';
 
 /** Bindings: the settings as [vars] and secrets (`wrangler secret put JWT_SECRET_KEY`), plus any service bindings. */
 export type WorkerEnv = Record<string, unknown>;
@@ -28,6 +29,7 @@ const log = (entry: Record<string, unknown>) => console.log(JSON.stringify(entry
  */
 export function createWorker(openDatabase: OpenDatabase) {
   let built: { env: WorkerEnv; app: App } | undefined;
+  const sqlParser = workerSqlParser();
 
   const appFor = (env: WorkerEnv): App => {
     // Bindings do not change while an isolate lives; a new env object means a new deployment's.
@@ -35,11 +37,10 @@ export function createWorker(openDatabase: OpenDatabase) {
     const strings = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
     const config = parseConfig(strings);
     tokenSettingsFrom(config); // key settings that do not fit ALGORITHM: a misconfiguration
-    // The SQL parser (1.7 MB of WASM) does not fit the Worker's size budget.
-    log({ level: 'warn', msg: 'guarded model-written SQL is disabled on Workers: the PostgreSQL parser is not bundled; catalogue tools still work' });
     const app = createApp({
       config,
       openRequestDatabase: (requestEnv) => openDatabase(config, requestEnv as WorkerEnv),
+      sqlParser,
       // The RATE_LIMITER_USER / _PROJECT / _READ / _ADDRESS bindings when configured ([[ratelimits]]
       // in wrangler.toml), this isolate's memory for a policy without one.
       rateLimitStore: createCloudflareRateLimitStore({
@@ -74,4 +75,27 @@ export function createWorker(openDatabase: OpenDatabase) {
       return app.fetch(request, env, ctx);
     },
   };
+}
+
+/**
+ * PostgreSQL's parser for guarded model-written SQL. It is a separate module of the upload
+ * (./sql-parser/worker-module.mjs with its 1.7 MB libpg-query.wasm, built by
+ * scripts/build-worker-parser.mjs), outside the main bundle: imported, and its WebAssembly
+ * instantiated, by the isolate's first question to a project with guarded SQL on, once per
+ * isolate (createServiceContainer decides when); a failed load is logged and retried by the next
+ * such question. The import stays in this file, beside the entries: wrangler keeps its specifier
+ * as written, relative to the main module (find_additional_modules in wrangler.toml).
+ */
+function workerSqlParser(): SqlParserLoader {
+  return loadOnce(async () => {
+    try {
+      const { createSqlParser } = await import('./sql-parser/worker-module.mjs');
+      const parser = await createSqlParser();
+      log({ level: 'info', msg: 'sql parser loaded', module: 'sql-parser/worker-module.mjs' });
+      return parser;
+    } catch (error) {
+      log({ level: 'error', msg: 'sql parser failed to load; model-written SQL is off until a later question loads it', error: error instanceof Error ? error.message : String(error) });
+      throw error;
+    }
+  });
 }

@@ -5,7 +5,7 @@ import type { Database } from '../adapters/db/database.js';
 import { createKnowledgeFacts, createKnowledgeStore } from './knowledge/store.js';
 import type { EmbeddingModel } from '../adapters/llm/embeddings.js';
 import type { ChatModel } from '../adapters/llm/model.js';
-import type { SqlParser } from './guarded-sql/parser.js';
+import type { SqlParser, SqlParserLoader } from './guarded-sql/parser.js';
 import { createChatService } from './chat/ask.js';
 import { createDocumentService } from './documents.js';
 import { createProjectCache, createProjectDirectory } from './projects.js';
@@ -16,7 +16,8 @@ export type ContainerDeps = {
   config: Config;
   model: ChatModel | null;
   embeddings: EmbeddingModel | null;
-  sqlParser?: SqlParser | undefined;
+  /** PostgreSQL's parser for guarded model-written SQL, or a loader for one (see below); absent: the feature is off. */
+  sqlParser?: SqlParser | SqlParserLoader | undefined;
   now: () => Date;
   /** What a failure is called where it is stored with its conversation (the problem type the client got). */
   describeFailure: (error: unknown) => string;
@@ -35,9 +36,13 @@ export function createServiceContainer(deps: ContainerDeps) {
   const answerCaches = createAnswerCaches({ resultCacheTtlMs: config.RESULT_CACHE_TTL_MS });
   const purge = createPurgeSchedule();
   const knowledgeFacts = createKnowledgeFacts();
-  const guardedSql = deps.sqlParser
-    ? { parser: deps.sqlParser, rowLimit: config.GUARDED_SQL_ROW_LIMIT, timeoutMs: config.GUARDED_SQL_TIMEOUT_MS, maxCost: config.GUARDED_SQL_MAX_COST }
-    : undefined;
+  const guardedSqlWith = (parser: SqlParser) => ({
+    parser,
+    rowLimit: config.GUARDED_SQL_ROW_LIMIT,
+    timeoutMs: config.GUARDED_SQL_TIMEOUT_MS,
+    maxCost: config.GUARDED_SQL_MAX_COST,
+  });
+  const { sqlParser } = deps;
 
   return function forDatabase(db: Database) {
     const projects = createProjectDirectory(db, projectCache, tables);
@@ -49,7 +54,9 @@ export function createServiceContainer(deps: ContainerDeps) {
       now,
       purge,
     });
-    const answer = createAnswerer({ db, model: deps.model, now, timeZone: config.APP_TIMEZONE, caches: answerCaches, knowledge, guardedSql });
+    const answererWith = (guardedSql: ReturnType<typeof guardedSqlWith> | undefined) =>
+      createAnswerer({ db, model: deps.model, now, timeZone: config.APP_TIMEZONE, caches: answerCaches, knowledge, guardedSql });
+    const answer = typeof sqlParser === 'function' ? loadingParser(sqlParser, answererWith, guardedSqlWith) : answererWith(sqlParser && guardedSqlWith(sqlParser));
     return {
       db,
       tables,
@@ -68,3 +75,28 @@ export function createServiceContainer(deps: ContainerDeps) {
 }
 
 export type Services = ReturnType<ReturnType<typeof createServiceContainer>>;
+
+type Answerer = ReturnType<typeof createAnswerer>;
+
+/**
+ * Answers with a parser that loads on first use (the Worker's parser is a module of its own,
+ * about 1.7 MB of WebAssembly): a question for a project with guarded SQL waits for the loader
+ * (which loads once and shares the result), then gets model-written SQL; every other question
+ * never touches it. When the load fails (the loader logs why), that question is answered as
+ * without a parser, with the query_data tool only, and the next one tries again.
+ */
+function loadingParser<G>(
+  load: SqlParserLoader,
+  answererWith: (guardedSql: G | undefined) => Answerer,
+  guardedSqlWith: (parser: SqlParser) => G,
+): Answerer {
+  const withoutSql = answererWith(undefined);
+  let withSql: { parser: SqlParser; answer: Answerer } | undefined;
+  return async (question) => {
+    if (!question.project.guardedSql) return withoutSql(question);
+    const parser = await load().catch(() => undefined);
+    if (!parser) return withoutSql(question);
+    if (withSql?.parser !== parser) withSql = { parser, answer: answererWith(guardedSqlWith(parser)) };
+    return withSql.answer(question);
+  };
+}

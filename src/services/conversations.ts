@@ -2,7 +2,7 @@ import type { ServiceTables } from '../adapters/db/tables.js';
 import type { Database } from '../adapters/db/database.js';
 import { ForbiddenError, InvalidInputError, NotFoundError } from './errors.js';
 import type { ChatMessage } from '../adapters/llm/model.js';
-import type { StoredCall } from './chat/semantic.js';
+import type { SemanticCall } from './chat/semantic.js';
 
 /** A stored turn. */
 export type StoredMessage = {
@@ -22,7 +22,7 @@ export type ConversationContext = {
   id: string;
   /** The last turns, oldest first, for the model. */
   history: ChatMessage[];
-  /** The stored call that answered the last turn (catalogue or semantic), for follow-ups ("¿y las enviadas?"); the answerer decodes it. */
+  /** The stored call that answered the last turn (a semantic query), for follow-ups ("¿y las enviadas?"); the answerer decodes it. */
   previousCall: unknown;
 };
 
@@ -131,7 +131,7 @@ export function createConversationStore(db: Database, settings: ConversationSett
 
     async recordAnswer(
       id: string,
-      answer: { respuesta: string; fuente: string; consulta?: string; datos?: Record<string, unknown>; call?: StoredCall },
+      answer: { respuesta: string; fuente: string; consulta?: string; datos?: Record<string, unknown>; call?: SemanticCall },
     ): Promise<void> {
       await db.query(
         `INSERT INTO ${t.messages} (conversation_id, role, content, fuente, consulta, datos, query_call, write_key)

@@ -1,4 +1,4 @@
-import { detectLanguage } from './chat/language.js';
+import { detectLanguage } from './language.js';
 import { suggestedQuestions } from './chat/semantic.js';
 import { InvalidStoredModelError } from './errors.js';
 import type { ProjectDirectory } from './projects.js';

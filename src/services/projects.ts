@@ -1,6 +1,4 @@
 import { LRUCache } from 'lru-cache';
-import type { QueryName } from './chat/catalogue-types.js';
-import { QUERY_NAMES } from './chat/catalogue-types.js';
 import type { Database } from '../adapters/db/database.js';
 import type { ServiceTables } from '../adapters/db/tables.js';
 import { ForbiddenError, InvalidInputError, InvalidStoredModelError, NotFoundError } from './errors.js';
@@ -14,11 +12,9 @@ export type Project = {
   systemPrompt: string;
   openToAll: boolean;
   allowedUserIds: readonly string[];
-  /** Catalogue queries answered from this project's data. */
-  enabledQueries: readonly QueryName[];
   /** Opt-in: the model may write one guarded SELECT over this project's rows. */
   guardedSql: boolean;
-  /** What the project's own data means, when it has a semantic model; null: the demo catalogue. */
+  /** What the project's own data means; null: no database answers (documents and the language model only). */
   semantic: { model: SemanticModel; version: string; tenant: string } | null;
 };
 
@@ -31,7 +27,6 @@ type ProjectRow = {
   system_prompt: string;
   open_to_all: boolean;
   allowed_user_ids: string[];
-  enabled_queries: string[] | null;
   guarded_sql: boolean;
   semantic_model: unknown;
   model_version: string | null;
@@ -107,7 +102,7 @@ function mayUse(project: Project, userId: string): boolean {
 
 async function loadProject(db: Database, tables: ServiceTables, slug: string): Promise<Project | null> {
   const [row] = await db.query<ProjectRow>(
-    `SELECT slug, display_name, system_prompt, open_to_all, allowed_user_ids, enabled_queries, guarded_sql,
+    `SELECT slug, display_name, system_prompt, open_to_all, allowed_user_ids, guarded_sql,
             semantic_model, md5(semantic_model::text) AS model_version, tenant
      FROM ${tables.projects} WHERE slug = $1`,
     [slug],
@@ -119,8 +114,6 @@ async function loadProject(db: Database, tables: ServiceTables, slug: string): P
     systemPrompt: row.system_prompt,
     openToAll: row.open_to_all,
     allowedUserIds: row.allowed_user_ids,
-    // NULL means every query; names this version does not know are ignored.
-    enabledQueries: row.enabled_queries === null ? QUERY_NAMES : QUERY_NAMES.filter((name) => row.enabled_queries?.includes(name)),
     guardedSql: row.guarded_sql,
     semantic: semanticOf(row),
   };
@@ -150,6 +143,8 @@ export type ProjectRegistration = {
   access?: { openToAll: true } | { openToAll: false; userIds: readonly string[] };
   /** Only for a new project: its prompt. An existing project keeps its own. */
   systemPrompt: string;
+  /** Switch model-written SQL on (only after guardedSqlSetupProblems found none) or off; omitted: unchanged (new: off). */
+  guardedSql?: boolean;
 };
 
 export type RegisteredProject = {
@@ -158,6 +153,7 @@ export type RegisteredProject = {
   tenant: string | null;
   openToAll: boolean;
   allowedUserIds: string[];
+  guardedSql: boolean;
 };
 
 /**
@@ -174,18 +170,20 @@ export async function registerProject(db: Database, tables: ServiceTables, input
     tenant: string | null;
     open_to_all: boolean;
     allowed_user_ids: string[];
+    guarded_sql: boolean;
   }>(
-    `INSERT INTO ${tables.projects} AS p (slug, display_name, system_prompt, open_to_all, allowed_user_ids, semantic_model, tenant)
-     SELECT $1, COALESCE($2, $1), $3, COALESCE($4, false), COALESCE($5::text[], '{}'), $6::jsonb, $7
+    `INSERT INTO ${tables.projects} AS p (slug, display_name, system_prompt, open_to_all, allowed_user_ids, semantic_model, tenant, guarded_sql)
+     SELECT $1, COALESCE($2, $1), $3, COALESCE($4, false), COALESCE($5::text[], '{}'), $6::jsonb, $7, COALESCE($8, false)
      WHERE $4::boolean IS NOT NULL OR EXISTS (SELECT 1 FROM ${tables.projects} WHERE slug = $1)
      ON CONFLICT (slug) DO UPDATE SET
        display_name = COALESCE($2, p.display_name),
        open_to_all = COALESCE($4, p.open_to_all),
        allowed_user_ids = COALESCE($5::text[], p.allowed_user_ids),
        semantic_model = EXCLUDED.semantic_model,
-       tenant = COALESCE($7, p.tenant)
-     RETURNING (xmax = 0) AS created, display_name, tenant, open_to_all, allowed_user_ids`,
-    [input.slug, input.displayName ?? null, input.systemPrompt, openToAll, userIds, JSON.stringify(input.model), input.tenant ?? null],
+       tenant = COALESCE($7, p.tenant),
+       guarded_sql = COALESCE($8, p.guarded_sql)
+     RETURNING (xmax = 0) AS created, display_name, tenant, open_to_all, allowed_user_ids, guarded_sql`,
+    [input.slug, input.displayName ?? null, input.systemPrompt, openToAll, userIds, JSON.stringify(input.model), input.tenant ?? null, input.guardedSql ?? null],
   );
   if (!row) throw new InvalidInputError(`project "${input.slug}" is new: say who may use it with --open-to-all or --users 1,2,3`);
   return {
@@ -194,5 +192,6 @@ export async function registerProject(db: Database, tables: ServiceTables, input
     tenant: row.tenant,
     openToAll: row.open_to_all,
     allowedUserIds: row.allowed_user_ids,
+    guardedSql: row.guarded_sql,
   };
 }

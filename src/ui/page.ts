@@ -40,8 +40,30 @@ dl{display:flex;gap:1rem;margin:.4rem 0}dd{margin:0;font-weight:600}
 #ask{display:flex;gap:.5rem;align-items:end;padding:.6rem 1rem;background:#fff;border-top:1px solid #d0d7de}
 #ask div{flex:1}#q{width:100%;resize:vertical}
 #status{margin:0;padding:0 1rem;font-size:.85rem;min-height:1.2em}#status.err{color:#cf222e}
+#token-error{flex:1 1 100%;margin:0;color:#a40e26;font-size:.85rem;font-weight:600}
+#token[aria-invalid]{border-color:#cf222e;outline-color:#cf222e}
+#log:empty{flex:0;padding:0}
+#intro{flex:1;overflow:auto;padding:0 1rem 1rem;max-width:52rem}
+#intro h2{font-size:1.15rem;margin:1rem 0 .4rem}
+#intro p{margin:.3rem 0;color:#424a53}
+.chips{list-style:none;display:flex;flex-wrap:wrap;gap:.5rem;margin:.7rem 0 0;padding:0}
+.chip{background:#fff;color:#0550ae;border-color:#54aeff;border-radius:999px;padding:.35rem .8rem;text-align:left}
+.chip:hover{background:#ddf4ff}
+.msg .hint{margin:.4rem 0 0;color:#424a53;font-size:.9rem}.msg .hint p{margin:.2rem 0}.msg .chips{margin-top:.3rem}
+.msg small{display:block;color:#57606a;font-size:.75rem;margin-top:.3rem}
+.num{text-align:right;font-variant-numeric:tabular-nums}
+.data{margin:.4rem 0}
+figure{margin:.5rem 0}
+.chart{display:block;width:100%;max-width:40rem;height:auto;font-size:13px}
+.chart .bar{fill:#0969da}.chart .label,.chart .value,.chart .axis{fill:#1b1f24}.chart .axis{font-size:12px;fill:#57606a}
+.chart .grid{stroke:#d0d7de}.chart .path{fill:none;stroke:#0969da;stroke-width:2}.chart .point{fill:#0969da}
+details summary{cursor:pointer;color:#0550ae;font-size:.85rem}
+button.csv{font-size:.8rem;padding:.15rem .6rem;margin-top:.3rem}
+aside li button{white-space:normal}
+aside li .title{display:block;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+aside time{white-space:nowrap}
 [hidden]{display:none!important}
-@media (max-width:720px){body{grid-template:"h" auto "s" auto "m" 1fr/100%}#pick{flex:1 1 100%}select{width:100%}aside{max-height:22vh;border-right:0;border-bottom:1px solid #d0d7de}header{padding:.5rem}#log{padding:.6rem}#ask{padding:.5rem}}`;
+@media (max-width:720px){body{grid-template:"h" auto "s" auto "m" 1fr/100%}#pick{flex:1 1 100%}select{width:100%}aside{max-height:22vh;border-right:0;border-bottom:1px solid #d0d7de}header{padding:.5rem}#log{padding:.6rem}#ask{padding:.5rem}#intro{padding:0 .6rem .6rem}}`;
 
 
 export type PageOptions = {
@@ -64,8 +86,9 @@ async function sha256Source(text: string): Promise<string> {
 /** The page and its Content-Security-Policy (hashes of its one inline style and one inline script). */
 export async function renderPage(options: PageOptions): Promise<Page> {
   const devButton = options.devToken
-    ? `<button type="button" class="alt" id="dev" data-token="${escapeAttribute(options.devToken)}">Usar el token de desarrollo</button>`
+    ? `<button type="button" class="alt" id="dev" data-token="${escapeAttribute(options.devToken)}" data-t="useDevToken">Usar el token de desarrollo</button>`
     : '';
+  // The texts below are the Spanish ones; the script puts every [data-t] text in the browser's language.
   const html = `<!doctype html>
 <html lang="es">
 <head>
@@ -79,23 +102,25 @@ export async function renderPage(options: PageOptions): Promise<Page> {
 <header>
 <h1>Chat API</h1>
 <form id="auth" class="row" autocomplete="off">
-<div><label for="token">Token de acceso</label><input id="token" type="password" spellcheck="false" required></div>
-<button>Usar token</button>${devButton}
+<div><label for="token" data-t="tokenLabel">Token de acceso</label><input id="token" type="password" spellcheck="false" aria-describedby="token-error"></div>
+<button data-t="useToken">Usar token</button>${devButton}
+<p id="token-error" role="alert" hidden></p>
 </form>
-<div id="who" class="row" hidden><span id="user"></span><button type="button" class="alt" id="logout">Cambiar token</button></div>
-<div id="pick"><label for="project">Proyecto</label><select id="project"></select></div>
+<div id="who" class="row" hidden><span id="user"></span><button type="button" class="alt" id="logout" data-t="changeToken">Cambiar token</button></div>
+<div id="pick"><label for="project" data-t="project">Proyecto</label><select id="project"></select></div>
 </header>
 <aside aria-labelledby="hist-title">
-<h2 id="hist-title">Conversaciones</h2>
-<button type="button" class="alt" id="new">Nueva conversación</button>
+<h2 id="hist-title" data-t="conversations">Conversaciones</h2>
+<button type="button" class="alt" id="new" data-t="newConversation">Nueva conversación</button>
 <ul id="history"></ul>
 </aside>
 <main>
 <div id="log" role="log" aria-live="polite" aria-label="Conversación" tabindex="-1"></div>
+<section id="intro" aria-live="polite"></section>
 <p id="status" role="status"></p>
 <form id="ask">
-<div><label for="q">Pregunta <small>(Enter envía, Mayús+Enter nueva línea)</small></label><textarea id="q" rows="2" maxlength="4000"></textarea></div>
-<button id="send">Enviar</button>
+<div><label for="q"><span data-t="question">Pregunta</span> <small data-t="keysHint">(Enter envía, Mayús+Enter nueva línea)</small></label><textarea id="q" rows="2" maxlength="4000"></textarea></div>
+<button id="send" data-t="send">Enviar</button>
 </form>
 </main>
 <script>${CLIENT_SCRIPT}</script>

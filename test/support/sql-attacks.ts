@@ -53,12 +53,12 @@ export const CORPUS: [string, string, Expectation][] = [
   ['SELECT INTO', 'SELECT * INTO stolen FROM orders', refused(/SELECT INTO/)],
   ['FOR UPDATE', 'SELECT * FROM orders FOR UPDATE', refused(/FOR UPDATE/)],
   // the tenant setting and the role
-  ['set_config project', "SELECT set_config('chat.project', 'tienda_norte', false)", refused(/set_config/)],
-  ['set_config in WHERE', "SELECT count(*) AS n FROM orders WHERE set_config('chat.project', 'tienda_norte', true) IS NOT NULL", refused(/set_config/)],
+  ['set_config project', "SELECT set_config('chat.tenant', 'tienda_norte', false)", refused(/set_config/)],
+  ['set_config in WHERE', "SELECT count(*) AS n FROM orders WHERE set_config('chat.tenant', 'tienda_norte', true) IS NOT NULL", refused(/set_config/)],
   ['set_config role', "SELECT set_config('role', 'postgres', true)", refused(/set_config/)],
   ['set_config timeout', "SELECT set_config('statement_timeout', '0', true)", refused(/set_config/)],
-  ['current_setting', "SELECT current_setting('chat.project')", refused(/current_setting/)],
-  ['current_setting OR', "SELECT * FROM orders WHERE project = current_setting('chat.project', true) OR project = 'tienda_norte'", refused(/current_setting/)],
+  ['current_setting', "SELECT current_setting('chat.tenant')", refused(/current_setting/)],
+  ['current_setting OR', "SELECT id, project FROM orders WHERE project = current_setting('chat.tenant', true) OR project = 'tienda_norte'", refused(/current_setting/)],
   ['current_user', 'SELECT current_user', refused(/CURRENT_USER/)],
   // functions that reach the server, files or other servers
   ['pg_sleep', 'SELECT pg_sleep(10)', refused(/pg_sleep/)],
@@ -78,6 +78,8 @@ export const CORPUS: [string, string, Expectation][] = [
   ['information_schema', 'SELECT * FROM information_schema.tables', refused(/system catalogs/)],
   ['pg_shadow', 'SELECT usename, passwd FROM pg_shadow', refused(/system catalogs/)],
   ['Unicode-escaped catalog', 'SELECT * FROM U&"pg_\\0073hadow"', refused(/system catalogs/)],
+  // The model lists the columns any query may read; SELECT * would read the others too.
+  ['SELECT * past the exposed columns', 'SELECT * FROM orders', refused(/SELECT \* is not allowed/)],
   ['projects table', 'SELECT slug, system_prompt FROM projects', refused(/table projects/)],
   ['conversations table', 'SELECT * FROM messages', refused(/table messages/)],
   ['UNION with projects', 'SELECT status FROM orders UNION SELECT system_prompt FROM projects', refused(/table projects/)],
@@ -88,7 +90,7 @@ export const CORPUS: [string, string, Expectation][] = [
   ['generic catch: TABLESAMPLE', 'SELECT * FROM orders TABLESAMPLE SYSTEM (50)', refused(/TABLESAMPLE/)],
   // other projects' rows: the query runs, PostgreSQL hides them
   ["WHERE another project", "SELECT count(*) AS n FROM orders WHERE project = 'tienda_norte'", countIs(0)],
-  ['WHERE 1=1 OR project <> x', "SELECT * FROM orders WHERE 1=1 OR project <> 'x'", ownRowsOnly],
+  ['WHERE 1=1 OR project <> x', "SELECT id, project, status, amount FROM orders WHERE 1=1 OR project <> 'x'", ownRowsOnly],
   ['UNION another project', `SELECT id, project FROM orders WHERE project = '${PROJECT}' UNION ALL SELECT id, project FROM orders WHERE project = 'tienda_norte'`, ownRowsOnly],
   ['count of everything', 'SELECT count(*) AS n FROM orders', countIs(OWN_ORDERS)],
   ['per-project breakdown', 'SELECT project, count(*) AS n FROM orders GROUP BY project', { rows: (rows) => expect(rows.map((r) => [r.project, Number(r.n)])).toEqual([[PROJECT, OWN_ORDERS]]) }],
@@ -96,11 +98,11 @@ export const CORPUS: [string, string, Expectation][] = [
   ['correlated subquery across projects', 'SELECT (SELECT count(*) FROM orders o2 WHERE o2.project <> o.project) AS n FROM orders o LIMIT 1', countIs(0)],
   ['schema-qualified public.orders', 'SELECT count(*) AS n FROM public.orders', countIs(OWN_ORDERS)],
   ['Unicode-escaped table name', 'SELECT count(*) AS n FROM U&"\\006Frders"', countIs(OWN_ORDERS)],
-  ['CTE named orders over other projects', `WITH orders AS (SELECT * FROM public.orders WHERE project <> '${PROJECT}') SELECT count(*) AS n FROM orders`, countIs(0)],
+  ['CTE named orders over other projects', `WITH orders AS (SELECT id, project FROM public.orders WHERE project <> '${PROJECT}') SELECT count(*) AS n FROM orders`, countIs(0)],
   ['comments around a filter', "SELECT count(*) AS n FROM orders /* WHERE project = 'x' */ -- ; DROP TABLE orders", countIs(OWN_ORDERS)],
   ['dollar-quoted text', 'SELECT $$; DELETE FROM orders; $$ AS s, project FROM orders LIMIT 1', ownRowsOnly],
   // size and time
-  ['a huge result', 'SELECT * FROM orders', { rows: (rows, result) => {
+  ['a huge result', 'SELECT id, project, status, amount, customer, created_at FROM orders', { rows: (rows, result) => {
     expect(rows).toHaveLength(200);
     expect(result.truncated).toBe(true);
     for (const row of rows) expect(row.project).toBe(PROJECT);

@@ -1,7 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkSql, GUARDED_SQL_ALLOW, guardedStatement, MAX_SQL_LENGTH, type SqlAllowList } from '../../src/services/guarded-sql/guard.js';
+import { DEMO_MODEL } from '../../src/adapters/db/demo-model.generated.js';
+import { checkSql, guardedStatement, MAX_SQL_LENGTH, type SqlAllowList } from '../../src/services/guarded-sql/guard.js';
+import { guardedAccessFor } from '../../src/services/guarded-sql/model-access.js';
 import { loadSqlParser } from '../../src/services/guarded-sql/load-parser.js';
-import type { SqlParser } from '../../src/services/guarded-sql/parser.js';
+import { loadOnce, type SqlParser } from '../../src/services/guarded-sql/parser.js';
+import { createWasmSqlParser, type LibpgQueryFactory } from '../../src/services/guarded-sql/wasm-parser.js';
 
 /** The checker alone, with PostgreSQL's parser: what it accepts, what it refuses and why. */
 let parser: SqlParser;
@@ -9,7 +14,16 @@ beforeAll(async () => {
   parser = await loadSqlParser();
 });
 
-const check = (sql: string, allow: SqlAllowList = GUARDED_SQL_ALLOW) => checkSql(sql, allow, parser);
+/**
+ * The demo model's allow-list, plus `*` on its table: a project's list never has `*` (a table's
+ * columns beyond the exposed ones are unknown to the model), but the checker supports it.
+ */
+const DEMO_ALLOW: SqlAllowList = (() => {
+  const access = guardedAccessFor(DEMO_MODEL);
+  if (!access.ok) throw new Error(access.reason);
+  return { ...access.allow, tables: { 'public.orders': [...access.allow.tables['public.orders']!, '*'] } };
+})();
+const check = (sql: string, allow: SqlAllowList = DEMO_ALLOW) => checkSql(sql, allow, parser);
 
 describe('accepts one read-only SELECT over the allow-list', () => {
   it.each([
@@ -187,7 +201,7 @@ describe('refuses everything else, with a short reason', () => {
   });
 
   it('never allows denied functions, whatever the allow-list says', () => {
-    const reckless: SqlAllowList = { tables: GUARDED_SQL_ALLOW.tables, functions: ['pg_sleep', 'set_config', 'current_setting', 'dblink', 'lo_import', 'pg_read_file'] };
+    const reckless: SqlAllowList = { tables: DEMO_ALLOW.tables, functions: ['pg_sleep', 'set_config', 'current_setting', 'dblink', 'lo_import', 'pg_read_file'] };
     for (const call of ['pg_sleep(1)', "set_config('a', 'b', true)", "current_setting('a')", "dblink('a', 'b')", "lo_import('/x')", "pg_read_file('/x')"]) {
       expect(check(`SELECT ${call}`, reckless).ok).toBe(false);
     }
@@ -235,3 +249,68 @@ describe('columns: only allow-listed ones, also through aliases, subqueries and 
     expect(check(sql, narrow).ok).toBe(true);
   });
 });
+
+describe('the parser from a compiled WebAssembly module (the Workers way)', () => {
+  const require = createRequire(import.meta.url);
+  const factory = require('libpg-query/wasm/libpg-query.js') as LibpgQueryFactory;
+
+  it('parses exactly like the package, errors included', async () => {
+    // What the Worker's parser module gets from its `import wasm from './libpg-query.wasm'`.
+    const wasm = await WebAssembly.compile(readFileSync(require.resolve('libpg-query/wasm/libpg-query.wasm')));
+    const fromWasm = await createWasmSqlParser(factory, wasm);
+    for (const sql of [
+      'SELECT count(*) FROM orders',
+      "SELECT 'Óptica Visión — ñ' AS c FROM orders WHERE status IN ('pending', 'shipped');",
+      'WITH a AS (SELECT 1) SELECT * FROM a; DROP TABLE orders',
+      'SELECT * FROM U&"pg_\\0073hadow"',
+    ]) {
+      expect(fromWasm.parse(sql)).toEqual(parser.parse(sql));
+    }
+    expect(() => fromWasm.parse('SELECT FROM WHERE')).toThrow(/syntax error at or near "WHERE"/);
+    expect(() => fromWasm.parse('')).toThrow(/empty/);
+    expect(checkSql('SELECT pg_sleep(1)', DEMO_ALLOW, fromWasm)).toEqual({ ok: false, reason: 'the function pg_sleep is not allowed' });
+    expect(checkSql('SELECT count(*) FROM orders;', DEMO_ALLOW, fromWasm)).toEqual({ ok: true, normalized: 'SELECT count(*) FROM orders' });
+  });
+
+  it('fails the load, instead of waiting forever, when the WebAssembly cannot be instantiated', async () => {
+    // A module importing zz.f, which the glue's imports do not provide: instantiation fails.
+    const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+    const types = [0x01, 0x04, 0x01, 0x60, 0x00, 0x00];
+    const imports = [0x02, 0x08, 0x01, 0x02, 0x7a, 0x7a, 0x01, 0x66, 0x00, 0x00];
+    const notTheParser = await WebAssembly.compile(new Uint8Array([...header, ...types, ...imports]));
+    await expect(createWasmSqlParser(factory, notTheParser)).rejects.toThrow(/WebAssembly.instantiate\(\): Import #0 module="zz"/);
+  });
+});
+
+describe('loadOnce: a parser loaded on first use', () => {
+  it('loads once for concurrent and later callers, and retries after a failure', async () => {
+    const parsers: SqlParser[] = [];
+    let calls = 0;
+    const load = loadOnce(async () => {
+      calls += 1;
+      if (calls === 1) throw new Error('transient');
+      const loaded = { parse: () => ({ stmts: [] }) };
+      parsers.push(loaded);
+      return loaded;
+    });
+    expect(calls).toBe(0); // nothing happens before the first caller
+    await expect(load()).rejects.toThrow('transient');
+    const [a, b] = await Promise.all([load(), load()]);
+    expect(await load()).toBe(a);
+    expect(b).toBe(a);
+    expect(calls).toBe(2);
+    expect(parsers).toEqual([a]);
+  });
+
+  it('turns a synchronous throw into a failed load, retried by the next caller', async () => {
+    let calls = 0;
+    const load = loadOnce(() => {
+      calls += 1;
+      if (calls === 1) throw new Error('sync');
+      return Promise.resolve({ parse: () => null });
+    });
+    await expect(load()).rejects.toThrow('sync');
+    await expect(load()).resolves.toBeDefined();
+  });
+});
+

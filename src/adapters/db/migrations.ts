@@ -59,37 +59,33 @@ COMMENT ON COLUMN ${t.messages}.error IS 'set on an assistant turn that failed: 
    * Guarded model-written SQL (src/services/guarded-sql/): PostgreSQL itself, not the query text, keeps a query
    * inside its project.
    *
-   * The role is created here; the demo's orders table, its GRANT to the role and its row-level
-   * security policy are created by the demo seed (DEMO_ORDERS_SQL in src/adapters/db/seed.ts),
-   * since orders is user data in public, not one of the service's tables. The notes below
-   * describe both halves.
+   * The role is created here. What it may read is per project, from the project's semantic model:
+   * the column GRANTs and one row-level-security policy per tenant-scoped table are the statements
+   * `npm run model:check -- FILE --guarded-sql` prints (src/services/guarded-sql/model-access.ts),
+   * run once by an administrator; the demo seed runs those of models/demo.yaml for public.orders.
    *
-   * - chat_sql_reader: a NOLOGIN role with SELECT on the listed columns of orders and nothing
-   *   else. The service's own user is made a member, so that it can `SET LOCAL ROLE
-   *   chat_sql_reader` around a model-written query. Roles are cluster-wide (the tests create
-   *   many databases on one server; a cluster may hold several of this service's databases), so
-   *   creating it is idempotent and tolerates a concurrent migrator of another database. A user
-   *   that may not create roles or grant membership gets a WARNING and the rest of the
-   *   migration still applies: guarded SQL then reports itself unavailable (its run-time check
-   *   fails) instead of stopping the service. To enable it later, as a privileged user:
-   *   CREATE ROLE chat_sql_reader NOLOGIN; GRANT chat_sql_reader TO <service user>; and the GRANT
-   *   SELECT below.
-   * - Row-level security on orders, FORCEd so that it applies to the table owner too, with ONE
-   *   permissive policy for every role. Its condition is true for every role except
-   *   chat_sql_reader, which sees only the rows of current_setting('chat.project'), a setting
-   *   the server binds per transaction (unset or empty: no rows). It deliberately tests
-   *   current_user instead of being split into `TO chat_sql_reader` / `TO PUBLIC` policies:
-   *   policies apply to every member of their role, and the service's user is a member of
-   *   chat_sql_reader (to SET ROLE to it), so a role-targeted restrictive policy would also
-   *   restrict the owner's catalogue queries, and a `TO PUBLIC USING (true)` policy would be
-   *   OR-ed into the reader's. Testing current_user restricts exactly one role, whatever the
-   *   memberships, and the policy names no role, so it applies even where the role could not be
-   *   created. WITH CHECK refuses every write by the reader (it has no write grant anyway).
-   *   Superusers and BYPASSRLS roles skip RLS entirely; the reader is neither. src/services/guarded-sql/execute.ts
-   *   checks all this before each query (and refuses to run if another permissive policy that
-   *   applies to the reader is ever added to orders: permissive policies are OR-ed together).
-   * - Adding a column to orders: add it to the GRANT (new migration) and to GUARDED_SQL_ALLOW,
-   *   else `SELECT *` by the reader fails with "permission denied" (it never sees the column).
+   * - chat_sql_reader: a NOLOGIN role with no privilege but those grants. The service's own user
+   *   is made a member, so that it can `SET LOCAL ROLE chat_sql_reader` around a model-written
+   *   query. Roles are cluster-wide (the tests create many databases on one server; a cluster may
+   *   hold several of this service's databases), so creating it is idempotent and tolerates a
+   *   concurrent migrator of another database. A user that may not create roles or grant
+   *   membership gets a WARNING and the rest of the migration still applies: guarded SQL then
+   *   reports itself unavailable (its run-time check fails) instead of stopping the service. To
+   *   enable it later, as a privileged user: CREATE ROLE chat_sql_reader NOLOGIN; GRANT
+   *   chat_sql_reader TO <service user>; and the printed statements.
+   * - The policies (chat_tenant_isolation) are permissive, for every role. Their condition is true
+   *   for every role except chat_sql_reader, which sees only the rows of the tenant in
+   *   current_setting('chat.tenant'), a setting the server binds per transaction (unset or empty:
+   *   no rows). They deliberately test current_user instead of being split into
+   *   `TO chat_sql_reader` / `TO PUBLIC` policies: policies apply to every member of their role,
+   *   and the service's user is a member of chat_sql_reader (to SET ROLE to it), so a
+   *   role-targeted restrictive policy would also restrict the owner's own queries, and a
+   *   `TO PUBLIC USING (true)` policy would be OR-ed into the reader's. Testing current_user
+   *   restricts exactly one role, whatever the memberships. WITH CHECK refuses every write by the
+   *   reader (it has no write grant anyway). Superusers and BYPASSRLS roles skip RLS entirely; the
+   *   reader is neither, and owns no table, so FORCE is not needed. src/services/guarded-sql/execute.ts
+   *   checks this before each query (and refuses to run if another permissive policy that applies
+   *   to the reader is ever added: permissive policies are OR-ed together).
    */
   {
     id: '0003_guarded_sql',
@@ -209,6 +205,18 @@ ALTER TABLE ${t.projects} ADD COLUMN semantic_model jsonb;
 ALTER TABLE ${t.projects} ADD COLUMN tenant text;
 COMMENT ON COLUMN ${t.projects}.semantic_model IS 'the project''s semantic model (npm run project:add), validated; NULL: the demo catalogue';
 COMMENT ON COLUMN ${t.projects}.tenant IS 'the value the model''s tenancy filters on; NULL: the project''s slug';
+`,
+  },
+  {
+    /**
+     * The demo's hard-coded query catalogue is gone: every project answers from its semantic
+     * model (the demo projects from models/demo.yaml, stored by the seed), so the per-project
+     * list of catalogue queries means nothing any more.
+     */
+    id: '0008_catalogue_removed',
+    sql: `
+ALTER TABLE ${t.projects} DROP COLUMN IF EXISTS enabled_queries;
+COMMENT ON COLUMN ${t.projects}.semantic_model IS 'the project''s semantic model (npm run project:add; the demo''s from npm run db:seed), validated; NULL: no database answers';
 `,
   },
   ];

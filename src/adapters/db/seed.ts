@@ -1,4 +1,6 @@
 import type { Database } from './database.js';
+import { GUARDED_SQL_ROLE, guardedSqlSetup } from '../../services/guarded-sql/model-access.js';
+import { DEMO_MODEL } from './demo-model.generated.js';
 import { serviceTables, type ServiceTables } from './tables.js';
 
 /** A demo project: its registry row and how many orders it gets. */
@@ -8,7 +10,8 @@ type DemoProject = {
   systemPrompt: string;
   openToAll: boolean;
   allowedUserIds: string[];
-  enabledQueries: string[] | null;
+  /** Answers from the demo's orders through models/demo.yaml (tenant: the slug), or documents and the model only. */
+  ordersModel: boolean;
   /** Opt-in to model-written, guarded SQL (on for one demo project, to show it). */
   guardedSql: boolean;
   orders: number;
@@ -30,7 +33,7 @@ export const DEMO_PROJECTS: readonly DemoProject[] = [
       'de forma clara y con un ejemplo, en el idioma de la pregunta.',
     openToAll: true,
     allowedUserIds: [],
-    enabledQueries: [],
+    ordersModel: false,
     guardedSql: false,
     orders: 0,
   },
@@ -51,13 +54,20 @@ const CUSTOMERS = [
   'Restaurante El Fogón', 'Electrodomésticos Luz', 'Gimnasio Vital', 'Floristería Jardín', 'Transportes Rápidos',
 ];
 
+/** What an administrator would run for guarded SQL over the demo model (npm run model:check -- models/demo.yaml --guarded-sql). */
+const DEMO_GUARDED_SQL_SETUP = (() => {
+  const setup = guardedSqlSetup(DEMO_MODEL, new Map([['public.orders.project', 'text']]));
+  if (!setup.ok) throw new Error(`the demo model cannot have guarded SQL: ${setup.reason}`);
+  return setup.sql;
+})();
+
 /**
  * The demo's orders table, in public: user data, not one of the service's tables (those live in
  * DATABASE_SCHEMA), so migrations never create it and a company's own `orders` is never touched:
- * the demo refuses to run over a public.orders that is not the demo's. Also the guarded-SQL half
- * that needs the table (see 0003_guarded_sql in migrations.ts): the reader role's column grant and
- * the forced row-level security policy keyed on chat.project. Idempotent: a database laid out by
- * an earlier version already has all of it.
+ * the demo refuses to run over a public.orders that is not the demo's. Also what guarded SQL over
+ * the demo model needs of the table, exactly as model:check prints it for models/demo.yaml (the
+ * role itself comes from 0003_guarded_sql in migrations.ts): the reader's column grant and the
+ * tenant policy. Idempotent.
  */
 function demoOrdersSql(t: ServiceTables): string {
   return `
@@ -84,17 +94,10 @@ CREATE INDEX IF NOT EXISTS orders_project_status_idx ON public.orders (project, 
 CREATE INDEX IF NOT EXISTS orders_project_created_at_idx ON public.orders (project, created_at DESC);
 DO $guarded$
 BEGIN
-  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'chat_sql_reader') THEN
-    GRANT SELECT (id, project, status, amount, customer, created_at) ON public.orders TO chat_sql_reader;
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_policies WHERE schemaname = 'public' AND tablename = 'orders' AND policyname = 'orders_project_isolation') THEN
-    ALTER TABLE public.orders ENABLE ROW LEVEL SECURITY;
-    ALTER TABLE public.orders FORCE ROW LEVEL SECURITY;
-    CREATE POLICY orders_project_isolation ON public.orders AS PERMISSIVE FOR ALL TO PUBLIC
-      USING (current_user <> 'chat_sql_reader' OR project = current_setting('chat.project', true))
-      WITH CHECK (current_user <> 'chat_sql_reader');
-    COMMENT ON POLICY orders_project_isolation ON public.orders IS
-      'chat_sql_reader (guarded model-written SQL) sees only the rows of the project in the chat.project setting; every other role is unrestricted';
+  -- The policy of versions before the demo model (keyed on chat.project); the model's replaces it.
+  DROP POLICY IF EXISTS orders_project_isolation ON public.orders;
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${GUARDED_SQL_ROLE}') THEN
+${DEMO_GUARDED_SQL_SETUP}
   END IF;
 END
 $guarded$;`;
@@ -106,14 +109,15 @@ export async function createDemoTables(db: Database, t: ServiceTables = serviceT
 }
 
 /**
- * Loads the demo projects and their orders, replacing the demo projects' previous orders.
+ * Loads the demo projects (their semantic model: models/demo.yaml) and their orders, replacing
+ * the demo projects' previous orders.
  * Values are derived from the row number, so every seed has the same shape; dates are spread
  * over the 180 days before `now`, so time-window questions always have answers.
  */
 export async function seedDemoData(db: Database, now: Date = new Date(), t: ServiceTables = serviceTables()): Promise<void> {
   const projectRows = DEMO_PROJECTS.map((p) =>
     `(${literal(p.slug)}, ${literal(p.displayName)}, ${literal(p.systemPrompt)}, ${p.openToAll}, ` +
-    `${textArray(p.allowedUserIds)}, ${p.enabledQueries === null ? 'NULL' : textArray(p.enabledQueries)}, ${p.guardedSql})`,
+    `${textArray(p.allowedUserIds)}, ${p.ordersModel ? `${literal(JSON.stringify(DEMO_MODEL))}::jsonb` : 'NULL'}, NULL, ${p.guardedSql})`,
   );
   const orderInserts = DEMO_PROJECTS.filter((p) => p.orders > 0).map(
     (p, index) => `
@@ -126,11 +130,11 @@ SELECT ${literal(p.slug)},
 FROM (SELECT i, (i * 37 + i / 13 + ${index * 11}) % 100 AS h FROM generate_series(1, ${p.orders}) AS i) AS numbered;`,
   );
   await db.exec(`BEGIN;
-INSERT INTO ${t.projects} (slug, display_name, system_prompt, open_to_all, allowed_user_ids, enabled_queries, guarded_sql)
+INSERT INTO ${t.projects} (slug, display_name, system_prompt, open_to_all, allowed_user_ids, semantic_model, tenant, guarded_sql)
 VALUES ${projectRows.join(',\n       ')}
 ON CONFLICT (slug) DO UPDATE SET display_name = EXCLUDED.display_name, system_prompt = EXCLUDED.system_prompt,
-  open_to_all = EXCLUDED.open_to_all, allowed_user_ids = EXCLUDED.allowed_user_ids, enabled_queries = EXCLUDED.enabled_queries,
-  guarded_sql = EXCLUDED.guarded_sql;
+  open_to_all = EXCLUDED.open_to_all, allowed_user_ids = EXCLUDED.allowed_user_ids, semantic_model = EXCLUDED.semantic_model,
+  tenant = EXCLUDED.tenant, guarded_sql = EXCLUDED.guarded_sql;
 ${demoOrdersSql(t)}
 DELETE FROM public.orders WHERE project IN (${DEMO_PROJECTS.map((p) => literal(p.slug)).join(', ')});
 ${orderInserts.join('\n')}
@@ -144,7 +148,7 @@ function demo(slug: string, displayName: string, orders: number): DemoProject {
     systemPrompt: BUSINESS_PROMPT.replace('{name}', displayName),
     openToAll: true,
     allowedUserIds: [],
-    enabledQueries: null,
+    ordersModel: true,
     guardedSql: false,
     orders,
   };

@@ -1,6 +1,6 @@
 /** The chat-model capability the service needs, independent of any SDK. */
 
-/** A function the model may call: one catalogue query, described by a JSON schema from zod. */
+/** A function the model may call (query_data, run_sql), described by a JSON schema from zod. */
 export type ToolSpec = { name: string; description: string; parameters: Record<string, unknown> };
 
 /** A call the model asked for; `arguments` is the model's raw JSON text, not yet trusted. */

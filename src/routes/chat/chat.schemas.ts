@@ -44,10 +44,9 @@ export const ChatResponseSchema = z
       .openapi({ description: 'Structured result of the database query, e.g. {"count": 8333} or {"rows": [...]}.' }),
     consulta: z.string().optional().openapi({
       description:
-        'What produced a "database" answer. A project without a semantic model: the catalogue query\'s name ' +
-        '(count_orders, total_amount, orders_by_status, latest_orders, top_customers) or "run_sql". A project with ' +
-        'a semantic model: the query\'s shape — "aggregate" (one number), "breakdown" (per value of a dimension), ' +
-        '"top" (first N values by the measure), "series" (per time bucket), "latest" (newest rows).',
+        'What produced a "database" answer: the shape of the query of the project\'s semantic model — "aggregate" ' +
+        '(one number), "breakdown" (per value of a dimension), "top" (first N values by the measure), "series" ' +
+        '(per time bucket), "latest" (newest rows) — or "run_sql" (a model-written query that passed the guard).',
     }),
     citas: z
       .array(

@@ -15,6 +15,18 @@ export const ProjectListSchema = z
             "A few questions the project answers from its data: its semantic model's examples (in `idioma` when given); absent for a project without a model or examples.",
           example: ['¿Cuántos pedidos pendientes hay?', 'Top 5 clientes por importe este mes'],
         }),
+      etiquetas: z
+        .record(z.string(), z.string())
+        .optional()
+        .openapi({
+          description:
+            "With a semantic model: display labels (in `idioma`, else Spanish) for the keys of its answers' rows — dimensions, joined dimensions (`cliente.nombre`), measures, summed columns — and for stored values as `dimension=value`.",
+          example: { status: 'Estado', 'status=pending': 'Pendiente', ordenes: 'Número de órdenes' },
+        }),
+      formatos: z
+        .record(z.string(), z.enum(['number', 'integer', 'currency']))
+        .optional()
+        .openapi({ description: "With a semantic model: each measure's format (also under the summed column's name).", example: { importe: 'currency' } }),
     }),
   )
   .openapi('ProjectList');

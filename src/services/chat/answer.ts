@@ -1,39 +1,37 @@
+import { LRUCache } from 'lru-cache';
+import { z } from 'zod';
 import type { Database } from '../../adapters/db/database.js';
+import type { ChatMessage, ChatModel, ToolCall, ToolSpec } from '../../adapters/llm/model.js';
+import { ModelNotConfigured } from '../errors.js';
+import { GuardedSqlRefusal, guardedSqlUnsupported, runGuardedSql, type GuardedSqlResult } from '../guarded-sql/execute.js';
+import { MAX_SQL_LENGTH } from '../guarded-sql/guard.js';
+import type { GuardedAccess } from '../guarded-sql/model-access.js';
+import type { SqlParser } from '../guarded-sql/parser.js';
 import { citationsFor, findPassages, passagesAnswer, systemPromptWithPassages, type Cita } from '../knowledge/answer.js';
 import type { KnowledgeStore } from '../knowledge/store.js';
-import { z } from 'zod';
-import type { ChatMessage, ChatModel, ToolCall, ToolSpec } from '../../adapters/llm/model.js';
-import { GuardedSqlRefusal, guardedSqlUnsupported, runGuardedSql, type GuardedSqlResult } from '../guarded-sql/execute.js';
-import { GUARDED_SQL_ALLOW, MAX_SQL_LENGTH } from '../guarded-sql/guard.js';
-import type { SqlParser } from '../guarded-sql/parser.js';
-import { runCatalogueQuery, type QueryResult } from './catalogue.js';
-import type { Language, QueryCall, QueryName } from './catalogue-types.js';
-import { detectLanguage } from './language.js';
-import { createMatcher, resolveFollowUp, type Matcher } from './matcher.js';
+import { detectLanguage } from '../language.js';
 import type { Project } from '../projects.js';
-import { catalogueTools, parseToolCall, toolParameters } from './tools.js';
-import { LRUCache } from 'lru-cache';
-import { ModelNotConfigured } from '../errors.js';
 import { runSemanticQuery } from '../semantic-model/run.js';
-import type { SemanticQuery } from '../semantic-model/schema.js';
+import type { Language, SemanticQuery } from '../semantic-model/schema.js';
 import {
   compileSemantic,
   isAnswerable,
-  isSemanticCall,
   parseSemanticToolCall,
   readStoredCall,
   semanticShape,
+  toolParameters,
   type CompiledSemantic,
   type SemanticCall,
   type SemanticShape,
-  type StoredCall,
 } from './semantic.js';
+
+/** A database answer's data and sentence, as the result cache keeps them. */
+type QueryResult = { datos: Record<string, unknown>; respuesta: string };
 
 /** Where the time went, for the request's log line. */
 export type AnswerMetrics = { dbMs?: number; modelMs?: number; modelTokens?: number };
 
 export type Answer = (
-  | { fuente: 'database'; respuesta: string; consulta: QueryName; datos: Record<string, unknown>; call: QueryCall }
   /** From the project's semantic model: `consulta` is the query's shape, `call` is stored for follow-ups. */
   | { fuente: 'database'; respuesta: string; consulta: SemanticShape; datos: Record<string, unknown>; call: SemanticCall }
   /** Model-written SQL that passed the guard: `sql` is the statement that ran. */
@@ -49,8 +47,8 @@ export type Question = {
   /** Earlier turns of the conversation, oldest first. */
   history?: ChatMessage[];
   /**
-   * The query that answered the previous turn, for follow-ups, as stored (a catalogue call or a
-   * semantic one, see semantic.ts); read with readStoredCall, so an unreadable row is no call.
+   * The query that answered the previous turn, for follow-ups, as stored (see semantic.ts); read
+   * with readStoredCall, so an unreadable row is no call.
    */
   previousCall?: unknown;
   signal?: AbortSignal | undefined;
@@ -71,18 +69,17 @@ export type AnswererDeps = {
   guardedSql?: { parser: SqlParser; rowLimit: number; timeoutMs: number; maxCost?: number } | undefined;
 };
 
-/** Catalogue answers kept at once when the result cache is on. */
+/** Database answers kept at once when the result cache is on. */
 const RESULT_CACHE_MAX = 1_000;
 /** Compiled semantic models (matcher + tool) kept at once: one per (project, model version) in use. */
 const SEMANTIC_CACHE_MAX = 100;
 
 /**
- * What answering keeps between requests: the compiled matchers (one per distinct set of
- * enabled queries) and, when `resultCacheTtlMs` > 0, catalogue answers per (project, query,
- * parameters, language), bounded and expiring; concurrent misses share one query.
+ * What answering keeps between requests: the compiled semantic models and, when
+ * `resultCacheTtlMs` > 0, database answers per (project, model version, tenant, query,
+ * language), bounded and expiring; concurrent misses share one query.
  */
 export function createAnswerCaches({ resultCacheTtlMs }: { resultCacheTtlMs: number }) {
-  const matchers = new Map<string, Matcher>();
   // Keyed by project slug and model version (md5 of the stored model): a new model is compiled
   // on its first question, the old entry ages out; two projects sharing a model still get their
   // own entry, which is cheap and keeps the key obviously right.
@@ -96,15 +93,6 @@ export function createAnswerCaches({ resultCacheTtlMs }: { resultCacheTtlMs: num
         semantic.set(key, compiled);
       }
       return compiled;
-    },
-    matcherFor(enabled: readonly QueryName[]): Matcher {
-      const key = enabled.join(',');
-      let matcher = matchers.get(key);
-      if (!matcher) {
-        matcher = createMatcher(enabled);
-        matchers.set(key, matcher);
-      }
-      return matcher;
     },
     results:
       resultCacheTtlMs > 0
@@ -133,33 +121,16 @@ const CANNOT_ANSWER: Record<Language, string> = {
 
 /**
  * Answers a question within one project, the project always being the verified one:
- * 1. a deterministic catalogue match (or a follow-up of the previous one), no model call;
- * 2. otherwise the model, offered the project's catalogue as tools: a valid tool call runs
- *    the query with the server-bound project and the answer is phrased from the real rows;
- * 3. otherwise the model's own answer, with the project's prompt and the conversation.
+ * 1. a deterministic match of the project's semantic model (or a follow-up of the previous
+ *    turn), no model call;
+ * 2. otherwise the model, offered the model's query_data tool (and, where the project opted in,
+ *    one guarded SELECT over the model's tables): a valid tool call runs with the server-bound
+ *    tenant and the answer is phrased from the real rows;
+ * 3. otherwise the model's own answer (or the project's documents), with the project's prompt
+ *    and the conversation.
  */
 export function createAnswerer(deps: AnswererDeps) {
-  const { matcherFor, results, semanticFor } = deps.caches;
-  const runQuery = async (project: string, call: QueryCall, language: Language): Promise<QueryResult> => {
-    const run = () => runCatalogueQuery(call, { db: deps.db, project, now: deps.now(), timeZone: deps.timeZone }, language);
-    return results ? (await results.fetch(JSON.stringify([project, call, language]), { context: run }))! : run();
-  };
-
-  async function fromDatabase(project: string, call: QueryCall, language: Language, metrics: AnswerMetrics): Promise<Answer> {
-    const started = performance.now();
-    const result = await runQuery(project, call, language);
-    return { fuente: 'database', consulta: call.name, call, ...result, metrics: { ...metrics, dbMs: elapsed(started) } };
-  }
-
-  /** Step 1: the question itself, or a follow-up of the previous turn, in the catalogue. */
-  function deterministicCall(question: Question, enabled: readonly QueryName[]): QueryCall | null {
-    if (enabled.length === 0) return null;
-    const match = matcherFor(enabled).match(question.text);
-    if (match) return match.call;
-    const previous = readStoredCall(question.previousCall);
-    if (!previous || isSemanticCall(previous) || !enabled.includes(previous.name)) return null;
-    return resolveFollowUp(question.text, previous);
-  }
+  const { results, semanticFor } = deps.caches;
 
   /** Step 1 for a project with a semantic model: its matcher, or a follow-up of the previous semantic turn. */
   function deterministicSemantic(
@@ -172,7 +143,7 @@ export function createAnswerer(deps: AnswererDeps) {
     const match = compiled.matcher.match(question.text);
     if (match) return match;
     const stored = readStoredCall(question.previousCall);
-    if (!stored || !isSemanticCall(stored)) return null;
+    if (!stored) return null;
     // A turn answered under an older version of the model may name what no longer exists.
     if (!isAnswerable(semantic.model, stored.query)) return null;
     const refined = compiled.matcher.followUp(question.text, stored.query);
@@ -192,7 +163,7 @@ export function createAnswerer(deps: AnswererDeps) {
       );
       return { datos: { ...datos }, respuesta };
     };
-    // The same result cache as catalogue answers; the key holds the model version and the tenant.
+    // The key holds the model version and the tenant: a new model or another tenant is another entry.
     const key = JSON.stringify(['semantic', slug, semantic.version, semantic.tenant, query, language]);
     const result = results ? (await results.fetch(key, { context: run }))! : await run();
     return {
@@ -216,6 +187,8 @@ export function createAnswerer(deps: AnswererDeps) {
     text: string,
     toolCall: ToolCall,
     engine: NonNullable<AnswererDeps['guardedSql']>,
+    access: Extract<GuardedAccess, { ok: true }>,
+    tenant: string,
     language: Language,
     metrics: { modelMs: number; modelTokens: number },
   ): Promise<Answer> {
@@ -224,7 +197,16 @@ export function createAnswerer(deps: AnswererDeps) {
     const started = performance.now();
     let result: GuardedSqlResult;
     try {
-      result = await runGuardedSql(deps.db, { sql: args.data.sql, project: question.project.slug, parser: engine.parser, rowLimit: engine.rowLimit, timeoutMs: engine.timeoutMs, maxCost: engine.maxCost });
+      result = await runGuardedSql(deps.db, {
+        sql: args.data.sql,
+        tenant,
+        allow: access.allow,
+        scoped: access.scoped,
+        parser: engine.parser,
+        rowLimit: engine.rowLimit,
+        timeoutMs: engine.timeoutMs,
+        maxCost: engine.maxCost,
+      });
     } catch (error) {
       if (error instanceof GuardedSqlRefusal) return { fuente: 'openai', respuesta: CANNOT_ANSWER_SAFELY[language](error.reason), metrics };
       throw error;
@@ -245,7 +227,6 @@ export function createAnswerer(deps: AnswererDeps) {
 
   return async function answer(question: Question): Promise<Answer> {
     const { project } = question;
-    const enabled = project.enabledQueries;
     const language = detectLanguage(question.text);
     const semantic = project.semantic;
     const compiled = semantic ? semanticFor({ slug: project.slug, semantic }) : null;
@@ -253,9 +234,6 @@ export function createAnswerer(deps: AnswererDeps) {
     if (semantic && compiled) {
       const found = deterministicSemantic(question, semantic, compiled, language);
       if (found) return fromSemantic(project.slug, semantic, found.query, found.language, {});
-    } else {
-      const call = deterministicCall(question, enabled);
-      if (call) return fromDatabase(project.slug, call, language, {});
     }
 
     const retrievalStarted = performance.now();
@@ -270,13 +248,10 @@ export function createAnswerer(deps: AnswererDeps) {
       ...(question.history ?? []),
       { role: 'user', content: question.text },
     ];
-    // Guarded SQL stays off for projects with a semantic model: its allow-list and row-level
-    // security policy are still the demo catalogue's tables, not the model's.
-    const sqlEngine = !semantic && project.guardedSql && deps.guardedSql && !guardedSqlUnsupported(deps.db) ? deps.guardedSql : undefined;
-    const allTools = compiled
-      ? [compiled.tool.spec]
-      : [...catalogueTools(enabled), ...(sqlEngine ? [runSqlTool(sqlEngine.rowLimit)] : [])];
-    const tools = allTools.length > 0 ? allTools : undefined;
+    // Model-written SQL: only for a project that opted in, over what its model exposes.
+    const access = compiled?.sql.ok ? compiled.sql : undefined;
+    const sqlEngine = access && project.guardedSql && deps.guardedSql && !guardedSqlUnsupported(deps.db) ? deps.guardedSql : undefined;
+    const tools = compiled ? [compiled.tool.spec, ...(sqlEngine && access ? [runSqlTool(sqlEngine.rowLimit, access.summary)] : [])] : undefined;
     const metrics: Required<Pick<AnswerMetrics, 'modelMs' | 'modelTokens'>> = { modelMs: 0, modelTokens: 0 };
 
     for (let round = 0; round < MAX_MODEL_ROUNDS; round++) {
@@ -291,22 +266,15 @@ export function createAnswerer(deps: AnswererDeps) {
           ? { fuente: 'documentos', respuesta: reply.text, citas: citationsFor(reply.text, passages), metrics: { ...metrics, dbMs: retrievalMs } }
           : { fuente: 'openai', respuesta: reply.text, metrics };
       }
-      if (sqlEngine && toolCall.name === RUN_SQL) {
-        return answerWithGuardedSql(question, messages, reply.text, toolCall, sqlEngine, language, metrics);
+      if (sqlEngine && access && semantic && toolCall.name === RUN_SQL) {
+        return answerWithGuardedSql(question, messages, reply.text, toolCall, sqlEngine, access, semantic.tenant, language, metrics);
       }
-      let parsed: { ok: true; run: () => Promise<Answer> } | { ok: false; error: string };
-      if (semantic && compiled) {
-        const checked = parseSemanticToolCall(toolCall, semantic.model, compiled.tool);
-        parsed = checked.ok ? { ok: true, run: () => fromSemantic(project.slug, semantic, checked.query, language, metrics) } : checked;
-      } else {
-        const checked = parseToolCall(toolCall, enabled);
-        parsed = checked.ok ? { ok: true, run: () => fromDatabase(project.slug, checked.call, language, metrics) } : checked;
-      }
-      if (parsed.ok) return parsed.run();
+      const checked = semantic && compiled ? parseSemanticToolCall(toolCall, semantic.model, compiled.tool) : { ok: false as const, error: `unknown tool "${toolCall.name}"` };
+      if (checked.ok && semantic) return fromSemantic(project.slug, semantic, checked.query, language, metrics);
       // Tell the model what was wrong and let it try once more; nothing unvalidated runs.
       messages.push(
         { role: 'assistant', content: reply.text, toolCalls: [toolCall] },
-        { role: 'tool', toolCallId: toolCall.id, content: `Error: ${parsed.error}. Call a tool with valid arguments, or answer in text.` },
+        { role: 'tool', toolCallId: toolCall.id, content: `Error: ${checked.ok ? 'no such tool' : checked.error}. Call a tool with valid arguments, or answer in text.` },
       );
     }
     return { fuente: 'openai', respuesta: CANNOT_ANSWER[language], metrics };
@@ -318,14 +286,13 @@ type SemanticProject = NonNullable<Project['semantic']>;
 export const RUN_SQL = 'run_sql';
 const runSqlArguments = z.object({ sql: z.string().min(1).max(MAX_SQL_LENGTH) });
 
-function runSqlTool(rowLimit: number): ToolSpec {
-  const columns = Object.entries(GUARDED_SQL_ALLOW.tables).map(([table, cols]) => `${table}(${cols.join(', ')})`).join('; ');
+/** The run_sql tool: its description is the project's tables as its semantic model declares them. */
+function runSqlTool(rowLimit: number, summary: string): ToolSpec {
   return {
     name: RUN_SQL,
     description:
-      `Run ONE read-only PostgreSQL SELECT over this project's data when no other tool fits. Tables: ${columns}. ` +
-      'status is one of pending, shipped, delivered, cancelled; amount is numeric; created_at is a timestamptz. ' +
-      `Only this project's rows are visible; do not filter by project. At most ${rowLimit} rows come back.`,
+      `Run ONE read-only PostgreSQL SELECT over this project's data when no other tool fits. Only these tables and columns exist:\n${summary}\n` +
+      `Only this project's rows are visible; do not filter by project or tenant. At most ${rowLimit} rows come back.`,
     parameters: toolParameters(runSqlArguments),
   };
 }

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { ToolCall, ToolSpec } from '../../adapters/llm/model.js';
+import { guardedAccessFor, schemaSummary, type GuardedAccess } from '../guarded-sql/model-access.js';
 import { checkQuery } from '../semantic-model/check.js';
 import { createSemanticMatcher, type SemanticMatcher } from '../semantic-model/matcher.js';
 import {
@@ -23,8 +24,6 @@ import {
   type SemanticQuery,
   type StoredValue,
 } from '../semantic-model/schema.js';
-import { catalogueParamSchemas, QUERY_NAMES, type QueryCall } from './catalogue-types.js';
-import { toolParameters } from './tools.js';
 
 /**
  * What `consulta` says of a semantic answer: the shape of the query that ran.
@@ -47,30 +46,25 @@ export function semanticShape(query: SemanticQuery): SemanticShape {
 
 /**
  * The query that answered a turn, as stored in `messages.query_call` (jsonb) for follow-ups:
- * a semantic query is tagged `{ kind: 'semantic', query }`; a catalogue call keeps today's
- * untagged `{ name, params }`, so rows written before semantic models read as they always did.
+ * `{ kind: 'semantic', query }`. Rows written by versions with the demo's query catalogue hold
+ * an untagged `{ name, params }`; they read as no call (no follow-up), like anything else this
+ * version cannot read.
  */
 export const semanticCallSchema = z.strictObject({ kind: z.literal('semantic'), query: semanticQuerySchema });
 export type SemanticCall = z.infer<typeof semanticCallSchema>;
-export type StoredCall = QueryCall | SemanticCall;
 
-const catalogueCallSchema = z.union(
-  QUERY_NAMES.map((name) => z.object({ name: z.literal(name), params: catalogueParamSchemas[name] })) as unknown as [
-    z.ZodType<QueryCall>,
-    ...z.ZodType<QueryCall>[],
-  ],
-);
-
-/** A stored call read back from the database; anything this version cannot read is no call (no follow-up). */
-export function readStoredCall(stored: unknown): StoredCall | null {
+/** A stored call read back from the database, or null. */
+export function readStoredCall(stored: unknown): SemanticCall | null {
   if (stored === null || stored === undefined) return null;
   const semantic = semanticCallSchema.safeParse(stored);
-  if (semantic.success) return semantic.data;
-  const catalogue = catalogueCallSchema.safeParse(stored);
-  return catalogue.success ? catalogue.data : null;
+  return semantic.success ? semantic.data : null;
 }
 
-export const isSemanticCall = (call: StoredCall): call is SemanticCall => 'kind' in call && call.kind === 'semantic';
+/** A tool's JSON schema from the zod schema that will validate the model's arguments. */
+export function toolParameters(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _dialect, ...parameters } = z.toJSONSchema(schema) as Record<string, unknown>;
+  return parameters;
+}
 
 // ---------------------------------------------------------------------------------------------
 // The model's one tool
@@ -210,11 +204,14 @@ const issuesText = (error: z.ZodError) => error.issues.map((i) => `${i.path.join
 /** A query still answerable by the project's current model (a stored one may be of an older version). */
 export const isAnswerable = (project: SemanticModel, query: SemanticQuery) => checkQuery(project, query).length === 0;
 
-/** What is compiled once per (project, model version) and shared by every request. */
-export type CompiledSemantic = { matcher: SemanticMatcher; tool: SemanticTool };
+/**
+ * What is compiled once per (project, model version) and shared by every request: the matcher,
+ * the query_data tool, and what model-written SQL may read (with the tables' description).
+ */
+export type CompiledSemantic = { matcher: SemanticMatcher; tool: SemanticTool; sql: GuardedAccess & { summary: string } };
 
 export function compileSemantic(project: SemanticModel): CompiledSemantic {
-  return { matcher: createSemanticMatcher(project), tool: semanticTool(project) };
+  return { matcher: createSemanticMatcher(project), tool: semanticTool(project), sql: { ...guardedAccessFor(project), summary: schemaSummary(project) } };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,9 +1,7 @@
 import { DatabaseUnavailableError, type Database, type Row, type Transaction } from '../../adapters/db/database.js';
-import { checkSql, GUARDED_SQL_ALLOW, guardedStatement, type SqlAllowList } from './guard.js';
+import { checkSql, guardedStatement, type SqlAllowList } from './guard.js';
+import { GUARDED_SQL_ROLE, TENANT_POLICY, TENANT_SETTING } from './model-access.js';
 import type { SqlParser } from './parser.js';
-
-/** The role model-written SQL runs as (migration 0003_guarded_sql). */
-const GUARDED_SQL_ROLE = 'chat_sql_reader';
 
 const DEFAULT_ROW_LIMIT = 200;
 const DEFAULT_TIMEOUT_MS = 2_000;
@@ -44,8 +42,11 @@ export class GuardedSqlRefusal extends Error {
 export type GuardedSqlOptions = {
   /** The model's query: one SELECT. */
   sql: string;
-  /** The verified project of the request; bound as a parameter, never read from `sql`. */
-  project: string;
+  /**
+   * The tenant value of the request's verified project (its model's tenancy compares with it);
+   * set by the server as the chat.tenant setting, never read from `sql`.
+   */
+  tenant: string;
   /** PostgreSQL's parser: `await loadSqlParser()` from ./load-parser.ts on Node, Bun and Deno. */
   parser: SqlParser;
   /** At most this many rows come back (1..10000, default 200). */
@@ -61,8 +62,10 @@ export type GuardedSqlOptions = {
    * without running. Ignored where statement_timeout holds. Default 1,000,000.
    */
   maxCost?: number;
-  /** Defaults to GUARDED_SQL_ALLOW; every table in it must have row-level security forced. */
-  allow?: SqlAllowList;
+  /** What the query may read: the project's model's tables and exposed columns (guardedAccessFor). */
+  allow: SqlAllowList;
+  /** The allow-listed tables scoped to the tenant (`schema.table`): each must carry the tenant policy. */
+  scoped: readonly string[];
 };
 
 export type GuardedSqlResult = {
@@ -74,7 +77,8 @@ export type GuardedSqlResult = {
   sql: string;
 };
 
-const PROJECT = /^[A-Za-z0-9_-]{1,64}$/;
+/** A tenant value: what a project's tenant column holds (an id, a slug), never SQL. */
+const MAX_TENANT_CHARS = 200;
 
 /**
  * Why `db` cannot run guarded SQL, or undefined when its adapter can. Every adapter with
@@ -89,15 +93,15 @@ export function guardedSqlUnsupported(db: Database): string | undefined {
 const cannotTimeOut = (db: Database) => db.enforcesStatementTimeout !== true;
 
 /**
- * Runs one model-written query for `project`, or throws GuardedSqlRefusal. The query is
+ * Runs one model-written query for `tenant`, or throws GuardedSqlRefusal. The query is
  * checked first (a refused query never reaches the database), then runs in one read-only
  * transaction on one connection, always rolled back:
  *
  *   BEGIN READ ONLY
  *   (check: chat_sql_reader exists, is no superuser, cannot bypass RLS and is a member of no role;
- *    every table has RLS forced, its <table>_project_isolation policy and no other permissive one)
+ *    every tenant-scoped table has RLS on, its chat_tenant_isolation policy and no other permissive one)
  *   SET LOCAL ROLE chat_sql_reader                    -- SELECT on the allow-listed columns only
- *   SELECT set_config('statement_timeout', $1, true), set_config('chat.project', $2, true),
+ *   SELECT set_config('statement_timeout', $1, true), set_config('chat.tenant', $2, true),
  *          set_config('search_path', 'pg_catalog, public, pg_temp', true)
  *   EXPLAIN (FORMAT JSON) <the statement below>       -- PGlite only: refused above maxCost
  *   SELECT * FROM (<query>) AS guarded LIMIT $1       -- rowLimit + 1, to see truncation
@@ -109,11 +113,11 @@ const cannotTimeOut = (db: Database) => db.enforcesStatementTimeout !== true;
  * DatabaseUnavailableError, as for any other query.
  */
 export async function runGuardedSql(db: Database, options: GuardedSqlOptions): Promise<GuardedSqlResult> {
-  const { sql, project, parser, rowLimit = DEFAULT_ROW_LIMIT, timeoutMs = DEFAULT_TIMEOUT_MS, maxCost = DEFAULT_MAX_COST, allow = GUARDED_SQL_ALLOW } = options;
+  const { sql, tenant, parser, rowLimit = DEFAULT_ROW_LIMIT, timeoutMs = DEFAULT_TIMEOUT_MS, maxCost = DEFAULT_MAX_COST, allow, scoped } = options;
   if (!Number.isInteger(rowLimit) || rowLimit < 1 || rowLimit > 10_000) throw new RangeError('rowLimit must be an integer from 1 to 10000');
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) throw new RangeError('timeoutMs must be an integer from 1 to 60000');
   if (!Number.isInteger(maxCost) || maxCost < 1) throw new RangeError('maxCost must be a positive integer');
-  if (typeof project !== 'string' || !PROJECT.test(project)) throw new RangeError('project must be a project slug');
+  if (typeof tenant !== 'string' || tenant === '' || tenant.length > MAX_TENANT_CHARS) throw new RangeError('tenant must be a project\'s tenant value');
 
   const capped = cannotTimeOut(db);
   const checked = checkSql(sql, capped ? { ...allow, deniedOperators: [...(allow.deniedOperators ?? []), ...EMBEDDED_DENIED_OPERATORS] } : allow, parser);
@@ -124,7 +128,7 @@ export async function runGuardedSql(db: Database, options: GuardedSqlOptions): P
   const statement = guardedStatement(checked.normalized);
   const rows = await db.transaction(
     async (tx) => {
-      await enterGuard(tx, Object.keys(allow.tables), project, timeoutMs);
+      await enterGuard(tx, scoped, tenant, timeoutMs);
       if (capped) await refuseCostly(tx, statement, [rowLimit + 1], maxCost);
       try {
         return await tx.query(statement, [rowLimit + 1]);
@@ -138,24 +142,9 @@ export async function runGuardedSql(db: Database, options: GuardedSqlOptions): P
 }
 
 /** Verifies the database side of the guard, then becomes the reader for the rest of the transaction. */
-async function enterGuard(tx: Transaction, tables: string[], project: string, timeoutMs: number): Promise<void> {
-  // Each table needs RLS forced, its <table>_project_isolation policy, and no other permissive
-  // SELECT policy that applies to the reader (permissive policies are OR-ed: one would widen it).
-  const [role] = await tx.query<{ unsafe: boolean; guarded: number }>(
-    `SELECT r.rolsuper OR r.rolbypassrls OR EXISTS (SELECT 1 FROM pg_auth_members m WHERE m.member = r.oid) AS unsafe,
-            (SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-              WHERE n.nspname = 'public' AND c.relname = ANY($2::text[]) AND c.relrowsecurity AND c.relforcerowsecurity
-                AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = c.relname || '_project_isolation')
-                AND NOT EXISTS (SELECT 1 FROM pg_policy p
-                                 WHERE p.polrelid = c.oid AND p.polpermissive AND p.polcmd IN ('r', '*')
-                                   AND p.polname <> c.relname || '_project_isolation'
-                                   AND (0 = ANY (p.polroles) OR r.oid = ANY (p.polroles)))) AS guarded
-       FROM pg_roles r WHERE r.rolname = $1`,
-    [GUARDED_SQL_ROLE, tables],
-  );
-  if (!role) throw new GuardedSqlRefusal('unavailable', `model-written SQL is not set up on this database (no role ${GUARDED_SQL_ROLE})`);
-  if (role.unsafe) throw new GuardedSqlRefusal('unavailable', `model-written SQL is disabled: the role ${GUARDED_SQL_ROLE} has more privileges than it should`);
-  if (role.guarded !== tables.length) throw new GuardedSqlRefusal('unavailable', 'model-written SQL is disabled: row-level security is not enforced on its tables');
+async function enterGuard(tx: Transaction, scoped: readonly string[], tenant: string, timeoutMs: number): Promise<void> {
+  const problem = await readerProblem(tx, scoped);
+  if (problem) throw new GuardedSqlRefusal('unavailable', problem);
   try {
     await tx.query(`SET LOCAL ROLE ${GUARDED_SQL_ROLE}`);
   } catch (error) {
@@ -163,10 +152,36 @@ async function enterGuard(tx: Transaction, tables: string[], project: string, ti
     throw new GuardedSqlRefusal('unavailable', `model-written SQL is not set up on this database (${firstLine(error)})`, { cause: error });
   }
   await tx.query(
-    `SELECT set_config('statement_timeout', $1, true), set_config('chat.project', $2, true),
+    `SELECT set_config('statement_timeout', $1, true), set_config('${TENANT_SETTING}', $2, true),
             set_config('search_path', 'pg_catalog, public, pg_temp', true)`,
-    [String(timeoutMs), project],
+    [String(timeoutMs), tenant],
   );
+}
+
+/**
+ * Why the database cannot run guarded SQL safely for these tenant-scoped tables (`schema.table`),
+ * or undefined: the reader role must exist with no more privileges than it should, and each
+ * table must have row-level security on, the tenant policy, and no other permissive SELECT
+ * policy that applies to the reader (permissive policies are OR-ed: one would widen it). The
+ * reader owns nothing, so "on" is enough: FORCE matters only to a table's owner.
+ */
+export async function readerProblem(db: Pick<Database, 'query'>, scoped: readonly string[]): Promise<string | undefined> {
+  const [role] = await db.query<{ unsafe: boolean; guarded: string[] }>(
+    `SELECT r.rolsuper OR r.rolbypassrls OR EXISTS (SELECT 1 FROM pg_auth_members m WHERE m.member = r.oid) AS unsafe,
+            ARRAY(SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname || '.' || c.relname = ANY($2::text[]) AND c.relrowsecurity
+                AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = $3)
+                AND NOT EXISTS (SELECT 1 FROM pg_policy p
+                                 WHERE p.polrelid = c.oid AND p.polpermissive AND p.polcmd IN ('r', '*') AND p.polname <> $3
+                                   AND (0 = ANY (p.polroles) OR r.oid = ANY (p.polroles)))) AS guarded
+       FROM pg_roles r WHERE r.rolname = $1`,
+    [GUARDED_SQL_ROLE, [...scoped], TENANT_POLICY],
+  );
+  if (!role) return `model-written SQL is not set up on this database (no role ${GUARDED_SQL_ROLE})`;
+  if (role.unsafe) return `model-written SQL is disabled: the role ${GUARDED_SQL_ROLE} has more privileges than it should`;
+  const missing = scoped.filter((table) => !role.guarded.includes(table));
+  if (missing.length > 0) return `model-written SQL is disabled: row-level security is not enforced on ${missing.join(', ')} (run the statements of npm run model:check -- FILE --guarded-sql)`;
+  return undefined;
 }
 
 type PlanNode = { 'Total Cost'?: unknown; Plans?: PlanNode[] };

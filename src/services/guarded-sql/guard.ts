@@ -1,8 +1,9 @@
 import type { SqlParser } from './parser.js';
 
 /**
- * What a model-written query may read: table → columns (a `'*'` entry also allows `SELECT *`
- * and `t.*` on that table), and the functions it may call.
+ * What a model-written query may read: table (`schema.table`; a name without a schema is in
+ * public) → columns (a `'*'` entry also allows `SELECT *` and `t.*` on that table), and the
+ * functions it may call. A project's list comes from its semantic model (./model-access.ts).
  */
 export type SqlAllowList = {
   tables: Readonly<Record<string, readonly string[]>>;
@@ -15,19 +16,16 @@ export type SqlAllowList = {
   deniedOperators?: readonly string[];
 };
 
-/** `normalized` is the one statement exactly as written (comments included), without a trailing `;`. */
+/** `SqlCheck.normalized` is the one statement exactly as written (comments included), without a trailing `;`. */
 export type SqlCheck = { ok: true; normalized: string } | { ok: false; reason: string };
 
 /**
- * The allow-list guarded SQL runs with: the orders table (its columns are exactly those
- * granted to chat_sql_reader by migration 0003_guarded_sql) and a few aggregate, date and
- * text functions. EXTRACT(… FROM …) is `extract`, `x AT TIME ZONE z` is `timezone`; NULLIF and
- * CASE need no entry.
+ * The functions guarded SQL may call: a few aggregate, date and text functions. EXTRACT(… FROM …)
+ * is `extract`, `x AT TIME ZONE z` is `timezone`; NULLIF and CASE need no entry.
  */
-export const GUARDED_SQL_ALLOW: SqlAllowList = {
-  tables: { orders: ['id', 'project', 'status', 'amount', 'customer', 'created_at', '*'] },
-  functions: ['count', 'sum', 'avg', 'min', 'max', 'round', 'coalesce', 'date_trunc', 'lower', 'upper', 'now', 'extract', 'timezone', 'greatest', 'least'],
-};
+export const GUARDED_SQL_FUNCTIONS: readonly string[] = [
+  'count', 'sum', 'avg', 'min', 'max', 'round', 'coalesce', 'date_trunc', 'lower', 'upper', 'now', 'extract', 'timezone', 'greatest', 'least',
+];
 
 export const MAX_SQL_LENGTH = 10_000;
 const MAX_NODES = 20_000;
@@ -139,7 +137,6 @@ function names(value: unknown): string[] {
   });
 }
 
-const hasOwn = (record: object, key: string) => Object.prototype.hasOwnProperty.call(record, key);
 
 function check(sql: string, allow: SqlAllowList, parser: SqlParser): string {
   if (typeof sql !== 'string' || sql.trim() === '') refuse('the query is empty');
@@ -238,13 +235,14 @@ type Scope = {
 type Outputs = readonly string[] | null;
 
 class Checker {
-  private readonly tables: Readonly<Record<string, readonly string[]>>;
+  /** `schema.table` → allowed columns. */
+  private readonly tables: ReadonlyMap<string, readonly string[]>;
   private readonly functions: ReadonlySet<string>;
   private readonly deniedOperators: ReadonlySet<string>;
   private nodes = 0;
 
   constructor(allow: SqlAllowList) {
-    this.tables = allow.tables;
+    this.tables = new Map(Object.entries(allow.tables).map(([name, columns]) => [name.includes('.') ? name : `public.${name}`, columns]));
     this.functions = new Set(allow.functions);
     this.deniedOperators = new Set(allow.deniedOperators ?? []);
   }
@@ -385,13 +383,16 @@ class Checker {
         }
       }
     }
-    if (schema !== undefined && schema !== 'public') {
-      refuse(isSystemSchema(schema) ? 'system catalogs are not allowed' : `the schema ${schema} is not allowed`);
-    }
+    if (schema !== undefined && isSystemSchema(schema)) refuse('system catalogs are not allowed');
     if (relname.startsWith('pg_')) refuse('system catalogs are not allowed');
-    if (!hasOwn(this.tables, relname)) refuse(`the table ${relname} is not allowed`);
+    // Unqualified names resolve in public: runGuardedSql sets search_path to pg_catalog, public, pg_temp.
+    const key = `${schema ?? 'public'}.${relname}`;
+    if (!this.tables.has(key)) {
+      if (schema !== undefined && ![...this.tables.keys()].some((k) => k.startsWith(`${schema}.`))) refuse(`the schema ${schema} is not allowed`);
+      refuse(`the table ${relname} is not allowed`);
+    }
     if (alias?.colnames !== undefined) refuse('column aliases on a table are not allowed');
-    const allowed = this.tables[relname] ?? [];
+    const allowed = this.tables.get(key) ?? [];
     return {
       name: aliasName ?? relname,
       table: relname,

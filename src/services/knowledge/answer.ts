@@ -1,4 +1,4 @@
-import type { Language } from '../chat/catalogue-types.js';
+import type { Language } from '../semantic-model/schema.js';
 import type { KnowledgeStore, Passage } from './store.js';
 
 /** A cited passage as the API returns it. */

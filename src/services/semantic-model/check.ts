@@ -106,6 +106,10 @@ function checkModel(project: SemanticModel, model: ModelDef, base: ModelPath, re
     });
   });
 
+  const rankings = model.measures.flatMap((m, i) => (m.ranking ? [i] : []));
+  for (const i of rankings.slice(1)) {
+    report([...base, 'measures', i, 'ranking'], `only one measure of model ${model.name} may be its ranking measure (also: ${model.measures[rankings[0]!]!.name})`);
+  }
   model.measures.forEach((measure, i) => {
     const path = [...base, 'measures', i];
     if (measure.column !== undefined) requireColumn([...path, 'column'], measure.column);

@@ -11,7 +11,7 @@
  *
  * Pure and synchronous, no Node APIs: it runs on Workers.
  */
-import { windowConditions } from '../chat/catalogue.js';
+import { windowConditions } from './time-windows.js';
 import { checkQuery } from './check.js';
 import {
   filterOperation,
@@ -129,7 +129,7 @@ export function compileQuery(project: SemanticModel, query: SemanticQuery, ctx: 
   }
   if (query.window) {
     const time = requirePrimary(model);
-    where.push(...windowConditions(p.add, col(base, time.column), query.window, ctx.now, ctx.timeZone));
+    where.push(...windowConditions(p.add, col(base, time.column), query.window, ctx.now, ctx.timeZone, time.column_type));
   }
 
   let shape: QueryShape;
@@ -171,10 +171,13 @@ export function compileQuery(project: SemanticModel, query: SemanticQuery, ctx: 
       shape = 'series';
       const dimension = model.dimensions.find((d) => d.name === query.series?.dimension);
       if (!dimension || dimension.type !== 'time') throw new SemanticCompileError('a series needs a time dimension');
-      // Buckets are calendar units of the project's time zone: the timestamptz is first turned
-      // into local wall-clock time. The bucket is returned as text so that no driver re-reads a
-      // zone-less timestamp in the server process's own zone.
-      const bucket = `date_trunc(${p.add(query.series.granularity)}, ${col(base, dimension.column)} AT TIME ZONE ${p.add(ctx.timeZone)})`;
+      // Buckets are calendar units of the project's time zone: an instant is first turned into
+      // local wall-clock time (a local timestamp or date already is one). The bucket is returned as
+      // text so that no driver re-reads a zone-less timestamp in the server process's own zone.
+      const column = col(base, dimension.column);
+      const localTime =
+        dimension.column_type === 'date' ? `${column}::timestamp` : dimension.column_type === 'timestamp' ? column : `${column} AT TIME ZONE ${p.add(ctx.timeZone)}`;
+      const bucket = `date_trunc(${p.add(query.series.granularity)}, ${localTime})`;
       columns = [
         { key: dimension.name, kind: 'bucket', granularity: query.series.granularity },
         { key: measure.name, kind: 'measure', measure },

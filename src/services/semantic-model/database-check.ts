@@ -114,6 +114,13 @@ function checkModel(
     if (dimension.type === 'time') {
       if (type.category !== 'date' && type.category !== 'timestamp') {
         report([...path, 'column'], `a time dimension needs a date or timestamp column; ${dimension.column} is ${type.type}`);
+        return;
+      }
+      // Windows and buckets read the column as its type says: a date compared as an instant would
+      // shift "today" by the server's offset from APP_TIMEZONE.
+      const actual = type.type === 'date' ? 'date' : type.type === 'timestamp without time zone' ? 'timestamp' : 'timestamptz';
+      if ((dimension.column_type ?? 'timestamptz') !== actual) {
+        report([...path, dimension.column_type === undefined ? 'column' : 'column_type'], `${dimension.column} is ${type.type}: declare column_type: ${actual}`);
       }
       return;
     }

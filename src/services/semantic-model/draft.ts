@@ -442,6 +442,7 @@ export function draftSemanticModel(introspection: Introspection, options: DraftO
         column: column.name,
         type: 'time',
         granularities: [...TIME_GRANULARITIES],
+        ...(column.dataType === 'date' ? { column_type: 'date' } : column.dataType === 'timestamp without time zone' ? { column_type: 'timestamp' } : {}),
         ...(column === primary ? { primary: true } : {}),
         ...(words ? { words } : {}),
       });

@@ -2,7 +2,7 @@
  * The model-driven matcher: a Spanish or English question → one SemanticQuery of the project's
  * semantic model, or null ("not confident: let the language model answer").
  *
- * Precision over recall, as the catalogue matcher it replaces: every word of the question must be
+ * Precision over recall, as the catalogue matcher it replaced: every word of the question must be
  * known (a model word or built-in grammar, see vocabulary.ts), every model word must fit one model,
  * and the words must form one of the query shapes. Each model is tried as the question's subject;
  * the question resolves only when exactly one model takes every word and is named by one of them
@@ -12,8 +12,8 @@
  * The result holds only names and values taken from the model, numbers and window kinds: never
  * text from the question. Every query returned passes checkQuery.
  */
-import { detectLanguage } from '../chat/language.js';
-import { FOLLOW_UP_FILLER } from '../chat/matcher.js';
+import { detectLanguage } from '../language.js';
+import { phrase } from './time-windows.js';
 import { checkQuery } from './check.js';
 import {
   filterOperation,
@@ -32,6 +32,9 @@ import {
 } from './schema.js';
 import { compileVocabulary, type Item, type Meaning, type Scan } from './vocabulary.js';
 import { normalizeWords } from './words.js';
+
+/** Openers and pronouns of a follow-up ("¿y las enviadas?", "what about shipped ones?") that carry no meaning of their own. */
+const FOLLOW_UP_FILLER = phrase('and|what about|how about|y que tal|y que hay de|y con|y|ones|one|those|these|esas|esos|aquellas|aquellos');
 
 export type SemanticMatch = { query: SemanticQuery; language: Language };
 
@@ -198,6 +201,7 @@ function countMeasure(model: ModelDef): Measure | undefined {
 /**
  * "¿Cuánto…?", "top 5 clientes": the model's sum measure only when it has exactly one. Two sums
  * (gross and net of cancelled) are a real ambiguity: a wrong total is worse than asking the model.
+ * A ranking without a measure word uses the measure declared `ranking: true`, when there is one.
  */
 function sumMeasure(model: ModelDef): Measure | undefined {
   return onlyOne(model.measures.filter((m) => m.type === 'sum'));
@@ -438,6 +442,8 @@ function build(model: ModelDef, parts: Parts, windows: TimeWindow[]): SemanticQu
     return null;
   } else if (parts.count) {
     measure = countMeasure(model);
+  } else if (parts.top && !parts.amount) {
+    measure = model.measures.find((m) => m.ranking) ?? sumMeasure(model);
   } else if (parts.amount || parts.top) {
     measure = sumMeasure(model);
   } else if (parts.self && !parts.list && (group !== undefined || granularity !== undefined || filters.length > 0 || window)) {

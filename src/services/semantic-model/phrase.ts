@@ -4,11 +4,12 @@
  * Nouns and adjectives come from word lists: the first word of a language is taken as the
  * singular ("pedido", "pendiente") and its plural is the list's word that the plural rule of
  * words.ts reduces to it ("pedidos", "pendientes"); English adjectives do not inflect. Labels
- * ("Pendiente") name values in lists. Numbers use the catalogue's formats, so both answer alike.
+ * ("Pendiente") name values in lists. Numbers use format.ts (es-ES, en-US).
  *
  * Pure, no Node APIs: it runs on Workers.
  */
-import { formatDate, formatInteger, formatMoney, windowPhrase } from '../chat/catalogue.js';
+import { formatDate, formatInteger, formatMoney } from './format.js';
+import { windowPhrase } from './time-windows.js';
 import type { CompiledQuery } from './compile.js';
 import {
   filterOperation,
@@ -209,11 +210,10 @@ export function phraseAnswer({ project, query, compiled, rows, lang, timeZone }:
         return es ? `Hay ${what}${when}.` : `There ${n === 1 ? 'is' : 'are'} ${what}${when}.`;
       }
       const name = measureWord(measure, lang);
+      // No rows: nothing to add up ("No hay órdenes canceladas este mes", not "importe 0,00").
       if (count === 0) {
         const none = nounPhrase(noun, filters, 0, lang, undefined);
-        return es
-          ? `No hay ${none}${when}: ${name.toLowerCase()} ${formatMeasure(measure, value, lang)}.`
-          : `There are no ${none}${when}: ${name.toLowerCase()} ${formatMeasure(measure, value, lang)}.`;
+        return es ? `No hay ${none}${when}.` : `There are no ${none}${when}.`;
       }
       const of = nounPhrase(noun, filters, count, lang, formatInteger(count, lang));
       return es

@@ -166,6 +166,13 @@ export const timeDimensionSchema = z.strictObject({
   ...dimensionCommon,
   type: z.literal('time'),
   granularities: z.array(granularitySchema).min(1).meta({ description: 'Granularities a series may use' }),
+  column_type: z
+    .enum(['timestamptz', 'timestamp', 'date'])
+    .optional()
+    .meta({
+      description:
+        "How the column stores time: timestamptz (default, an instant), timestamp (local time in APP_TIMEZONE, e.g. Django with USE_TZ=False) or date (a calendar day); model:check compares it with the database",
+    }),
   primary: z
     .boolean()
     .optional()
@@ -212,6 +219,13 @@ const measureCommon = {
   label: labelSchema.optional(),
   description: z.string().max(MAX_DESCRIPTION_CHARS).optional(),
   format: z.enum(['number', 'integer', 'currency']).optional(),
+  ranking: z
+    .literal(true)
+    .optional()
+    .meta({
+      description:
+        'The measure a ranking ("top clientes", "best customers") uses when the question names none; at most one per model, needed when it has several sums',
+    }),
   filter: z
     .array(measureFilterSchema)
     .min(1)

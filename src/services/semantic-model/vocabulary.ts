@@ -10,7 +10,7 @@
  *
  * No Node APIs: this runs on every request, on Workers too.
  */
-import { extractWindows, parseNumber } from '../chat/matcher.js';
+import { extractWindows, parseNumber } from './time-windows.js';
 import { LANGUAGES, type Granularity, type Language, type SemanticModel, type StoredValue, type TimeWindow, type Words } from './schema.js';
 import { normalizeWords, singularForms, wordKeys } from './words.js';
 

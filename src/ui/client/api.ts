@@ -16,12 +16,11 @@ export type Conversation = z.output<typeof ConversationSchema>;
 /** The data of a streamed answer's `delta` event. */
 export type Delta = { texto: string };
 
-/** A problem's message, or the status when the body is not a problem. */
-export async function problemText(response: Response): Promise<string> {
+/** A failed response's problem (type, detail, request id), or just its status when the body is not a problem. */
+export async function readProblem(response: Response): Promise<Partial<Problem>> {
   try {
-    const problem = (await response.json()) as Partial<Problem>;
-    return problem.detail || problem.title || 'HTTP ' + response.status;
+    return (await response.json()) as Partial<Problem>;
   } catch {
-    return 'HTTP ' + response.status;
+    return { status: response.status, detail: 'HTTP ' + response.status };
   }
 }

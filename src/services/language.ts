@@ -1,5 +1,5 @@
-import { normalizeWords } from '../semantic-model/words.js';
-import type { Language } from './catalogue-types.js';
+import { normalizeWords } from './semantic-model/words.js';
+import type { Language } from './semantic-model/schema.js';
 
 /** Canonical form used for matching: the semantic model's rule, so questions and model words compare alike. */
 export const normalize = normalizeWords;
