@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   if (build.status !== 0) throw new Error(`build:node failed: ${build.stderr}`);
   const port = await freePort();
   const service = spawn(process.execPath, ['dist/node.mjs'], {
-    env: { ...process.env, DATABASE_URL: url.toString(), JWT_SECRET_KEY: SECRET, PORT: String(port), OPENAI_API_KEY: '', RATE_LIMIT_USER_PER_MINUTE: '0', RATE_LIMIT_PROJECT_PER_MINUTE: '0' },
+    env: { ...process.env, DATABASE_URL: url.toString(), JWT_SECRET_KEY: SECRET, PORT: String(port), OPENAI_API_KEY: '', RATE_LIMIT_USER_PER_MINUTE: '0', RATE_LIMIT_PROJECT_PER_MINUTE: '0', RATE_LIMIT_ADDRESS_PER_MINUTE: '0', RATE_LIMIT_USER_READ_PER_MINUTE: '0' },
     stdio: 'ignore',
   });
   const base = `http://127.0.0.1:${port}`;

@@ -1,11 +1,14 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, configSchema } from '../src/config.js';
 import { serviceTables, type ServiceTables } from '../src/adapters/db/tables.js';
+import { databaseSetupProblem } from '../src/adapters/db/setup-errors.js';
 
 /** Runs a command-line task, printing configuration problems without a stack trace. */
 export function runCli(task: () => Promise<void>): void {
   task().catch((error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
+    // No such database or role, a refused password: what to fix, not a stack.
+    const problem = error instanceof ConfigError ? error : databaseSetupProblem(error, process.env.DATABASE_URL);
+    console.error(problem ? problem.message : error);
     process.exit(1);
   });
 }
@@ -16,6 +19,8 @@ export const LONG_STATEMENT_MS = 600_000;
 export function requireDatabaseUrl(): string {
   const url = process.env.DATABASE_URL?.trim();
   if (!url) throw new ConfigError('set DATABASE_URL, e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/chat');
+  const parsed = configSchema.shape.DATABASE_URL.safeParse(url);
+  if (!parsed.success) throw new ConfigError(`DATABASE_URL: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return url;
 }
 

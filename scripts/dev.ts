@@ -8,12 +8,14 @@ import pg from 'pg';
 import { LONG_STATEMENT_MS, runCli } from './cli.js';
 import { startBridge } from './ws-bridge.js';
 import { devTokenInstructions, mintAccessToken } from '../src/services/auth/dev-token.js';
-import { configSchema, parseConfig, usesHmac } from '../src/config.js';
+import { ConfigError, configSchema, misspelledSettings, parseConfig, usesHmac } from '../src/config.js';
+import { databaseSetupProblem } from '../src/adapters/db/setup-errors.js';
+import { KNOWN_SETTINGS } from '../src/entry/standalone.js';
 import { serviceTables, type ServiceTables } from '../src/adapters/db/tables.js';
 import { migrate } from '../src/adapters/db/migrations.js';
 import { createNodePostgresDatabase } from '../src/adapters/db/node-postgres.js';
 import { DEMO_USER_ID, seedDemoData } from '../src/adapters/db/seed.js';
-import { freePort } from './free-port.js';
+import { freePort, isPortFree } from './free-port.js';
 
 const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/chat_dev';
 
@@ -21,15 +23,25 @@ runCli(async () => {
   // Settings: .dev.vars (what wrangler dev reads too), overridden by the shell's environment.
   const fileVars = existsSync('.dev.vars') ? parseEnv(readFileSync('.dev.vars', 'utf8')) : {};
   const env: Record<string, string | undefined> = { ...fileVars, ...process.env };
+  // Every settings mistake in one message (misspelled names, PORT, the service's), then the port
+  // itself, before the database is touched.
+  const typos = misspelledSettings(env, KNOWN_SETTINGS);
+  const port = portOf(env.PORT);
   env.DATABASE_URL ||= DEFAULT_DATABASE_URL;
   const generatedSecret = usesHmac(env.ALGORITHM) && !env.JWT_SECRET_KEY;
   if (generatedSecret) env.JWT_SECRET_KEY = crypto.randomUUID() + crypto.randomUUID();
-  const config = parseConfig(env);
+  const config = parseConfig(env, [...typos, ...(port === undefined ? ['PORT: must be a whole number from 1 to 65535'] : [])]);
+  if (!(await isPortFree(port!))) {
+    throw new ConfigError(`port ${port} on 127.0.0.1 is already in use: stop the program using it, or set PORT to a free port`);
+  }
   const databaseUrl = config.DATABASE_URL!;
 
-  await prepareDatabase(databaseUrl, serviceTables(config.DATABASE_SCHEMA));
+  try {
+    await prepareDatabase(databaseUrl, serviceTables(config.DATABASE_SCHEMA));
+  } catch (error) {
+    throw databaseSetupProblem(error, databaseUrl) ?? error;
+  }
   const bridge = await startBridge({ port: Number(env.DATABASE_BRIDGE_PORT ?? 0) });
-  const port = Number(env.PORT ?? 8787);
 
   // Every setting given in the shell (or generated here) is passed on; the rest comes from .dev.vars.
   const vars: Record<string, string> = { DATABASE_URL: databaseUrl, DATABASE_WS_PROXY: bridge.url };
@@ -65,6 +77,14 @@ runCli(async () => {
     void bridge.close().then(() => process.exit(code ?? 0));
   });
 });
+
+/** PORT for wrangler dev (default 8787); undefined when it is not a port number. */
+function portOf(value: string | undefined): number | undefined {
+  const text = value?.trim() ?? '';
+  if (text === '') return 8787;
+  const port = Number(text);
+  return Number.isInteger(port) && port >= 1 && port <= 65535 ? port : undefined;
+}
 
 /** Creates the database if needed, applies migrations and loads the demo data into an empty one. */
 async function prepareDatabase(url: string, tables: ServiceTables): Promise<void> {

@@ -23,17 +23,31 @@ export type RequestContext = {
   config: Config;
   /** The services over this request's database. */
   services: Services;
+  /** POST /api/v1/chat (and the other writes): per user, per project. */
   rateLimiter: RateLimiter;
+  /** The GET endpoints: per user, a bucket apart from chat's. */
+  readRateLimiter: RateLimiter;
   verifyAccessToken: (token: string) => Promise<VerifiedUser>;
   log: Log;
 };
+
+/**
+ * Why a request is not authenticated: the 401 it gets on a protected route (`detail`, the
+ * `WWW-Authenticate` challenge) and, for the log line only, the precise reason (`why`); or an
+ * unexpected error of the verifier, rethrown where authentication is required.
+ */
+export type AuthFailure = { detail: string; challenge: string; why: string } | { error: unknown };
 
 /** Hono environment shared by the app, its middleware and its routes. */
 export type AppEnv = {
   Variables: RequestIdVariables &
     RequestContext & {
-      /** Set by requireUser on protected routes. */
+      /** Set by `identify` when the request carries a valid access token. */
       user?: VerifiedUser;
+      /** Set by `identify` (or requireUser) when the token is missing or refused; the log line says why. */
+      authFailure?: AuthFailure;
+      /** The client's address (CLIENT_IP_HEADER when configured, else the connection's); undefined when unknown. */
+      clientAddress?: string;
       /** Aborted when the client goes away or the request deadline passes. */
       signal?: AbortSignal;
       logFields?: LogFields;

@@ -14,11 +14,13 @@ import { createOpenAIEmbeddingModel, type EmbeddingModel } from './adapters/llm/
 import type { ChatModel } from './adapters/llm/model.js';
 import { createOpenAIChatModel } from './adapters/llm/openai.js';
 import type { OpenAIModelOptions } from './adapters/llm/openai-client.js';
+import { identify } from './middleware/auth.js';
+import { addressKey, clientAddressOf, type ClientAddressReader } from './middleware/client-address.js';
 import { requestDeadline } from './middleware/deadline.js';
 import { requestContext, type DatabaseSource } from './middleware/request-context.js';
 import { requestLog } from './middleware/request-log.js';
 import { createMemoryRateLimitStore } from './adapters/ratelimit/memory.js';
-import { createRateLimiter } from './middleware/rate-limit.js';
+import { createRateLimiter, type RateLimitPolicy } from './middleware/rate-limit.js';
 import type { RateLimitStore } from './adapters/ratelimit/store.js';
 import { chatRouter } from './routes/chat/index.js';
 import { conversationsRouter } from './routes/conversations/index.js';
@@ -61,7 +63,16 @@ export type AppDeps = {
   devToken?: string;
   /** Swagger UI's files, served by the app at /docs/assets (Node, Bun, Deno); without them /docs loads them from a pinned CDN URL with integrity (Workers). */
   swaggerUiAssets?: SwaggerUiAssets;
+  /**
+   * The client's address as the runtime saw the connection (each entry passes its runtime's
+   * getConnInfo); used, unless CLIENT_IP_HEADER names a trusted proxy's header, to rate-limit
+   * requests without a valid token per address. Without it they share one bucket.
+   */
+  clientAddress?: ClientAddressReader;
 };
+
+/** Never rate limited: liveness probes must not be refused (it does no I/O). */
+const UNLIMITED_PATHS = ['/health'];
 
 /**
  * Builds the whole API from its dependencies; the same object runs on every runtime. Build it
@@ -82,19 +93,30 @@ export function createApp(deps: AppDeps) {
     sqlParser: deps.sqlParser,
     describeFailure: (error) => `urn:chat-api:problem:${toProblem(error).code}`,
   });
-  const rateLimiter = createRateLimiter({
-    store: deps.rateLimitStore ?? createMemoryRateLimitStore(),
-    policies: [
-      { name: 'user', limit: config.RATE_LIMIT_USER_PER_MINUTE, windowSeconds: 60 },
-      { name: 'project', limit: config.RATE_LIMIT_PROJECT_PER_MINUTE, windowSeconds: 60 },
-    ],
-    onLimited: (limited) => new ProblemError(429, 'rate-limited', limited.detail, { headers: limited.headers }),
-    log,
-  });
+  // Three limiters over one store (keys are prefixed by policy), each announcing its own policies.
+  const store = deps.rateLimitStore ?? createMemoryRateLimitStore();
+  const limiter = (policies: RateLimitPolicy[]) =>
+    createRateLimiter({
+      store,
+      policies,
+      onLimited: (limited) => new ProblemError(429, 'rate-limited', limited.detail, { headers: limited.headers }),
+      log,
+    });
+  const rateLimiter = limiter([
+    { name: 'user', limit: config.RATE_LIMIT_USER_PER_MINUTE, windowSeconds: 60 },
+    { name: 'project', limit: config.RATE_LIMIT_PROJECT_PER_MINUTE, windowSeconds: 60 },
+  ]);
+  const readRateLimiter = limiter([{ name: 'read', limit: config.RATE_LIMIT_USER_READ_PER_MINUTE, windowSeconds: 60 }]);
+  const addressLimiter = limiter([{ name: 'address', limit: config.RATE_LIMIT_ADDRESS_PER_MINUTE, windowSeconds: 60 }]);
   const verifyAccessToken = createTokenVerifier(tokenSettingsFrom(config), now, log);
 
   const app = createRouter({ strict: false }); // /api/v1/chat and /api/v1/chat/ are the same route
   app.use(requestId());
+  // Read first, while c.req.raw is still the runtime's own request (Bun's requestIP needs it).
+  app.use(async (c, next) => {
+    c.set('clientAddress', clientAddressOf(c, config.CLIENT_IP_HEADER, deps.clientAddress));
+    await next();
+  });
   app.use(requestLog(log));
   app.use(secureHeaders());
   if (config.CORS_ORIGINS.length > 0) {
@@ -109,7 +131,17 @@ export function createApp(deps: AppDeps) {
       }),
     );
   }
-  app.use('/api/*', requestDeadline(config.REQUEST_TIMEOUT_MS));
+  app.use('/api/*', requestDeadline({ requestMs: config.REQUEST_TIMEOUT_MS, bodyMs: config.REQUEST_BODY_TIMEOUT_MS }));
+  app.use(requestContext(source, bindServices, { config, rateLimiter, readRateLimiter, verifyAccessToken, log }));
+  // Before any route work and before the body is read: a flood without valid tokens stays cheap.
+  app.use(
+    identify({
+      verifyAccessToken,
+      addressLimiter,
+      addressOf: (c) => addressKey(c.get('clientAddress')),
+      unlimited: UNLIMITED_PATHS,
+    }),
+  );
   app.use(
     methodNotAllowed({
       app,
@@ -131,7 +163,6 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
-  app.use(requestContext(source, bindServices, { config, rateLimiter, verifyAccessToken, log }));
 
   app.route('/', chatRouter);
   app.route('/', conversationsRouter);

@@ -12,20 +12,31 @@ const optionalText = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
-const integer = (fallback: number, min: number, max: number) =>
-  z
+/** A whole number in [min, max] (unset or empty: `fallback`), refused with one message that says so. */
+const integer = (fallback: number, min: number, max: number) => {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z
     .string()
     .trim()
     .optional()
     .transform((value) => (value === undefined || value === '' ? fallback : Number(value)))
-    .pipe(z.number().int().min(min).max(max));
+    .pipe(z.number({ error }).int(error).min(min, error).max(max, error));
+};
 
 /**
  * Every setting of the service, read from a plain record of strings (process.env on Node,
  * bindings on Workers). Names from the original FastAPI service are kept.
  */
 export const configSchema = z.object({
-  DATABASE_URL: optionalText,
+  /** postgres:// or postgresql:// (the value is never echoed: it may hold a password). */
+  DATABASE_URL: optionalText.pipe(
+    z
+      .string()
+      .refine(isPostgresUrl, {
+        error: (issue) => postgresUrlProblem(String(issue.input)),
+      })
+      .optional(),
+  ),
   /**
    * The schema of the service's own tables (projects, conversations, messages, documents, …): a
    * lower-case identifier, never public, where the company's tables live. Migrations create it.
@@ -85,6 +96,19 @@ export const configSchema = z.object({
   RESULT_CACHE_TTL_MS: integer(0, 0, 3_600_000),
   RATE_LIMIT_USER_PER_MINUTE: integer(60, 0, 1_000_000_000),
   RATE_LIMIT_PROJECT_PER_MINUTE: integer(600, 0, 1_000_000_000),
+  /** GET endpoints (projects, conversations, documents) per user per minute: a bucket apart from chat's. */
+  RATE_LIMIT_USER_READ_PER_MINUTE: integer(300, 0, 1_000_000_000),
+  /**
+   * Requests without a valid token (none, a bad one, or public pages) per client address per
+   * minute: floods of invalid tokens get 429, not unlimited 401s. /health is never limited.
+   */
+  RATE_LIMIT_ADDRESS_PER_MINUTE: integer(120, 0, 1_000_000_000),
+  /**
+   * The header a trusted proxy in front of the service puts the client's address in
+   * (CF-Connecting-IP, X-Real-IP, X-Forwarded-For: its last entry). Unset: the connection's own
+   * address (on Workers, Cloudflare's CF-Connecting-IP, which clients cannot set).
+   */
+  CLIENT_IP_HEADER: optionalText.pipe(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, 'must be an HTTP header name, e.g. X-Forwarded-For').optional()),
   RATE_LIMIT_REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional()),
   APP_TIMEZONE: optionalText
     .transform((value) => value ?? 'UTC')
@@ -101,6 +125,8 @@ export const configSchema = z.object({
   GUARDED_SQL_MAX_COST: integer(1_000_000, 1, 1_000_000_000_000),
   /** The whole request, model retries included. */
   REQUEST_TIMEOUT_MS: integer(60_000, 100, 600_000),
+  /** Receiving the request body: a client still sending past it gets 408 (never more than REQUEST_TIMEOUT_MS). */
+  REQUEST_BODY_TIMEOUT_MS: integer(10_000, 100, 120_000),
   /** Consecutive model failures that open the circuit (0 = never), and how long it stays open. */
   MODEL_BREAKER_FAILURES: integer(5, 0, 1_000),
   MODEL_BREAKER_COOLDOWN_MS: integer(30_000, 100, 3_600_000),
@@ -121,17 +147,77 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parses settings, failing with one readable message that names every bad variable. */
-export function parseConfig(env: Record<string, string | undefined>): Config {
+/**
+ * Parses settings, failing with one readable message that names every bad variable (with
+ * `alsoWrong`: problems the caller found in settings of its own, reported in the same message).
+ */
+export function parseConfig(env: Record<string, string | undefined>, alsoWrong: readonly string[] = []): Config {
   const result = configSchema.safeParse(env);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-  throw new ConfigError(`Invalid settings:\n  ${problems.join('\n  ')}`);
+  const problems = [...alsoWrong, ...(result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`))];
+  if (problems.length > 0 || !result.success) throw new ConfigError(`Invalid settings:\n  ${problems.join('\n  ')}`);
+  return result.data;
+}
+
+/**
+ * Setting names in `env` that look like a typo of a known one which is not set (JWT_SECRET for
+ * JWT_SECRET_KEY, DATABSE_URL, jwt_secret_key): "did you mean …?" messages. Names close to a setting
+ * that IS set are left alone (DATABASE_URL_UNPOOLED next to DATABASE_URL), and so is everything
+ * else in the environment. Close means: the same name in another case; one or two letters off
+ * (one for names of up to 5 letters); or a whole `_`-separated prefix of it, or it of them.
+ */
+export function misspelledSettings(env: Record<string, string | undefined>, known: readonly string[]): string[] {
+  const present = new Set(Object.keys(env).filter((name) => env[name] !== undefined && env[name] !== ''));
+  const problems: string[] = [];
+  for (const name of present) {
+    if (known.includes(name)) continue;
+    const match = known.find((setting) => !present.has(setting) && resembles(name, setting));
+    if (match) problems.push(`${name}: is not a setting; did you mean ${match}?`);
+  }
+  return problems;
+}
+
+function resembles(name: string, setting: string): boolean {
+  const upper = name.toUpperCase();
+  if (upper === setting) return true;
+  if (setting.includes('_') && upper.includes('_') && (setting.startsWith(`${upper}_`) || upper.startsWith(`${setting}_`))) return true;
+  return editDistance(upper, setting, 2) <= (setting.length <= 5 ? 1 : 2);
+}
+
+/** Optimal string alignment distance (a swap of two neighbours counts once), stopping early past `max`. */
+function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let previous2: number[] = [];
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let value = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) value = Math.min(value, previous2[j - 2]! + 1);
+      current.push(value);
+    }
+    if (Math.min(...current) > max) return max + 1;
+    previous2 = previous;
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 /** Whether an ALGORITHM setting (unset: HS256) signs with a shared HMAC secret. */
 export function usesHmac(algorithm: string | undefined): boolean {
   return !algorithm?.trim() || /^hs/i.test(algorithm.trim());
+}
+
+function isPostgresUrl(value: string): boolean {
+  return URL.canParse(value) && ['postgres:', 'postgresql:'].includes(new URL(value).protocol);
+}
+
+/** Says what is wrong with a DATABASE_URL without repeating it (it may carry a password). */
+function postgresUrlProblem(value: string): string {
+  const example = 'postgres://user:password@host:5432/database';
+  if (!URL.canParse(value)) return `is not a URL; write it as ${example}`;
+  const { protocol } = new URL(value);
+  return `must start with postgres:// or postgresql://, not ${protocol}//; write it as ${example}`;
 }
 
 function isKnownTimeZone(zone: string): boolean {

@@ -3,7 +3,7 @@ import type { LogEntry } from '../src/app.js';
 import { ask, buildApp, question, type Settings } from './support/app.js';
 import { createSeededDatabase, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';
-import { accessToken, TEST_SECRET } from './support/tokens.js';
+import { accessClaims, accessToken, signToken, TEST_SECRET } from './support/tokens.js';
 
 describe('one structured log line per request, and CORS', () => {
   let test: TestDatabase;
@@ -66,6 +66,27 @@ describe('one structured log line per request, and CORS', () => {
     await ask(app, question('hola'), { token: 'not-a-token' });
     expect(entries[0]).toMatchObject({ status: 401, level: 'info' });
     expect(entries[0]?.user).toBeUndefined();
+  });
+
+  it('says why a token was refused (expired, bad signature, wrong type, malformed…) without the token; the 401 stays as it was', async () => {
+    const { app, entries } = logged();
+    const cases = [
+      ['expired', signToken(accessClaims(1, { exp: Math.floor(Date.now() / 1000) - 30 })), 'token expired'],
+      ['bad signature', accessToken(1, {}, { secret: `${TEST_SECRET}-not-the-key` }), 'invalid token'],
+      ['wrong token type (token_type is not "access")', accessToken(1, { token_type: 'refresh' }), 'not an access token'],
+      ['malformed: not three base64url segments', 'garbage', 'invalid token'],
+      ['not a "Bearer <token>" Authorization header', null, 'the Authorization header must be "Bearer <token>"'],
+      ['missing bearer token', undefined, 'missing bearer token'],
+    ] as const;
+    for (const [why, token, detail] of cases) {
+      entries.length = 0;
+      const headers: Record<string, string> = token === undefined ? {} : token === null ? { Authorization: 'Basic dTpw' } : { Authorization: `Bearer ${token}` };
+      const response = await app.request('/api/v1/proyectos', { headers });
+      expect(response.status).toBe(401);
+      expect(((await response.json()) as { detail: string }).detail).toBe(detail);
+      expect(entries).toEqual([expect.objectContaining({ msg: 'request', status: 401, auth_error: why })]);
+      if (token) expect(JSON.stringify(entries)).not.toContain(token.split('.').at(-1)!);
+    }
   });
 
   it('answers CORS preflights only for the configured origins', async () => {

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unavailable } from './support/ci.js';
 import { createSeededDatabase, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';
+import { request } from 'node:http';
 import { cleanEnv, runProcess, startProcess, type Started } from './support/processes.js';
+import { hangUpAll, slowRequest } from './support/raw-http.js';
 import { accessToken, TEST_SECRET } from './support/tokens.js';
 
 const READY = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
@@ -57,6 +59,8 @@ describe.each(RUNTIMES)('the API on $name', ({ name, script, binary, fix }) => {
         OPENAI_API_KEY: 'sk-local',
         OPENAI_BASE_URL: model.baseURL,
         OPENAI_MAX_RETRIES: '0',
+        RATE_LIMIT_ADDRESS_PER_MINUTE: '3',
+        REQUEST_BODY_TIMEOUT_MS: '500',
       }),
       ready: READY,
       timeoutMs: 60_000,
@@ -105,5 +109,40 @@ describe.each(RUNTIMES)('the API on $name', ({ name, script, binary, fix }) => {
     const response = await chat('¿Cuántas órdenes pendientes hay?', 'dashboard_miempresa', accessToken(1, {}, { secret: 'another-secret' }));
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+  });
+
+  it("limits requests without a valid token per client address, read from the runtime's own connection info", async (ctx) => {
+    if (skipped) return ctx.skip(skipped);
+    const port = Number(new URL(base).port);
+    // a GET from a given loopback source address (Linux routes all of 127/8 to lo)
+    const get = (from: string, headers: Record<string, string> = {}) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/api/v1/proyectos', localAddress: from, headers }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.once('error', reject);
+        req.end();
+      });
+    // source addresses no other test uses, so earlier anonymous requests (127.0.0.1) spend nothing here
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push(await get('127.0.0.3', { 'X-Forwarded-For': `198.51.100.${i}` }));
+    expect(statuses).toEqual([401, 401, 401, 429]); // RATE_LIMIT_ADDRESS_PER_MINUTE=3; X-Forwarded-For ignored
+    // another client address has its own quota: the runtime told them apart
+    expect(await get('127.0.0.4')).toBe(401);
+    // a valid token is never refused by the address limit
+    expect(await get('127.0.0.3', { Authorization: `Bearer ${accessToken(1)}` })).toBe(200);
+  });
+
+  it('answers a body that stops arriving with 408 request-timeout', async (ctx) => {
+    if (skipped) return ctx.skip(skipped);
+    const body = JSON.stringify({ mensaje: 'hola', usuario_id: '1', proyecto: 'dashboard_miempresa' });
+    const head = ['POST /api/v1/chat HTTP/1.1', `Host: ${new URL(base).host}`, 'Content-Type: application/json', `Authorization: Bearer ${accessToken(1)}`, `Content-Length: ${body.length}`].join('\r\n');
+    const exchange = await slowRequest(Number(new URL(base).port), head, body, { first: 3, stall: true });
+    expect(exchange.status).toBe(408);
+    expect(JSON.parse(exchange.body)).toMatchObject({ type: 'urn:chat-api:problem:request-timeout', status: 408 });
+    // Node and Bun then hang up on the slow client; Deno answers but keeps the connection until the client is done
+    if (name === 'Deno') hangUpAll();
+    else expect(await exchange.closed).toBeGreaterThan(0);
   });
 });

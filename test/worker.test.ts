@@ -238,4 +238,35 @@ describe.each([neonVariant, hyperdriveVariant])('the API as a Cloudflare Worker:
     expect((await fetch(`${base}/api/v1/openapi.json`)).status).toBe(200);
     expect((await fetch(`${base}/docs`)).status).toBe(200);
   });
+
+  it('keeps answering on a keep-alive connection after refusing requests whose bodies it never read', async () => {
+    // A 401 comes before the body is read; a body left locked but undrained made workerd hold the
+    // connection, and the next request on it hung (about one in three).
+    for (let i = 0; i < 10; i++) {
+      const refused = await chat('x'.repeat(2_000), 'dashboard_miempresa', 'eyJhbGciOiJIUzI1NiJ9.eyJ4IjoxfQ.c2ln');
+      expect(refused.status).toBe(401);
+      await refused.body?.cancel();
+      const next = await fetch(`${base}/api/v1/openapi.json`);
+      expect(next.status).toBe(200);
+      await next.body?.cancel();
+    }
+  });
+
+  // Last: it spends this address's quota of requests without a valid token.
+  it('limits requests without a valid token per address (CF-Connecting-IP) through the RATE_LIMITER_ADDRESS binding', async () => {
+    const bad = accessToken(1, {}, { secret: 'not-the-secret' });
+    let refused: Response | undefined;
+    // wrangler.toml's binding allows 120 a minute, like RATE_LIMIT_ADDRESS_PER_MINUTE's default
+    for (let i = 0; i < 130 && !refused; i++) {
+      const response = await fetch(`${base}/api/v1/proyectos`, { headers: { Authorization: `Bearer ${bad}` } });
+      if (response.status === 429) refused = response;
+      else expect(response.status).toBe(401);
+      await response.body?.cancel();
+    }
+    expect(refused?.headers.get('content-type')).toBe('application/problem+json');
+    expect(refused?.headers.get('ratelimit-policy')).toBe('"address";q=120;w=60');
+    expect(refused?.headers.get('retry-after')).toMatch(/^\d+$/);
+    const valid = await fetch(`${base}/api/v1/proyectos`, { headers: { Authorization: `Bearer ${accessToken(1)}` } });
+    expect(valid.status).toBe(200);
+  });
 });

@@ -1,13 +1,21 @@
-import { prepareStandalone, reportStartupFailure } from './standalone.js';
+import { getConnInfo } from 'hono/bun';
+import { listenProblem, prepareStandalone, reportStartupFailure } from './standalone.js';
 
 // npm run start:bun: the API on Bun.
 declare const Bun: {
-  serve(options: { fetch: (request: Request) => Response | Promise<Response>; port: number; hostname: string }): { port: number; hostname: string };
+  serve(options: { fetch: (request: Request, server: unknown) => Response | Promise<Response>; port: number; hostname: string }): { port: number; hostname: string };
 };
 
 try {
-  const server = await prepareStandalone(process.env);
-  const listener = Bun.serve({ fetch: server.app.fetch, port: server.port, hostname: server.host });
+  const server = await prepareStandalone(process.env, { clientAddress: (c) => getConnInfo(c).remote.address });
+  let listener: { port: number; hostname: string };
+  try {
+    // Bun passes the server as fetch's second argument: the app's env, where getConnInfo finds requestIP.
+    listener = Bun.serve({ fetch: server.app.fetch, port: server.port, hostname: server.host });
+  } catch (error) {
+    await server.db.close();
+    throw listenProblem(error, server.port, server.host);
+  }
   console.log(await server.announce(`http://${listener.hostname}:${listener.port}`));
 } catch (error) {
   reportStartupFailure(error);

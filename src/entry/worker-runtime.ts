@@ -1,4 +1,5 @@
 import type { ExecutionContext } from 'hono';
+import { getConnInfo } from 'hono/cloudflare-workers';
 import { createApp, type App } from '../app.js';
 import { tokenSettingsFrom } from '../services/auth/settings.js';
 import { parseConfig, type Config } from '../config.js';
@@ -40,16 +41,20 @@ export function createWorker(openDatabase: OpenDatabase) {
       config,
       openRequestDatabase: (requestEnv) => openDatabase(config, requestEnv as WorkerEnv),
       sqlParser,
-      // The RATE_LIMITER_USER / RATE_LIMITER_PROJECT bindings when configured ([[ratelimits]] in
-      // wrangler.toml), this isolate's memory for a policy without one.
+      // The RATE_LIMITER_USER / _PROJECT / _READ / _ADDRESS bindings when configured ([[ratelimits]]
+      // in wrangler.toml), this isolate's memory for a policy without one.
       rateLimitStore: createCloudflareRateLimitStore({
         bindings: {
           user: isRateLimitBinding(env.RATE_LIMITER_USER) ? env.RATE_LIMITER_USER : undefined,
           project: isRateLimitBinding(env.RATE_LIMITER_PROJECT) ? env.RATE_LIMITER_PROJECT : undefined,
+          read: isRateLimitBinding(env.RATE_LIMITER_READ) ? env.RATE_LIMITER_READ : undefined,
+          address: isRateLimitBinding(env.RATE_LIMITER_ADDRESS) ? env.RATE_LIMITER_ADDRESS : undefined,
         },
         fallback: createMemoryRateLimitStore(),
         log,
       }),
+      // Cloudflare sets CF-Connecting-IP itself (a client cannot): the connection's address.
+      clientAddress: (c) => getConnInfo(c).remote.address,
       log,
     });
     built = { env, app };

@@ -24,6 +24,7 @@ export function requestContext(
   return createMiddleware<AppEnv>(async (c, next) => {
     c.set('config', shared.config);
     c.set('rateLimiter', shared.rateLimiter);
+    c.set('readRateLimiter', shared.readRateLimiter);
     c.set('verifyAccessToken', shared.verifyAccessToken);
     c.set('log', shared.log);
     if (!open) {

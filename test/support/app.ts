@@ -7,7 +7,7 @@ export type Settings = Record<string, string | undefined>;
 
 /** Builds the app the way an entry file does, with test settings layered on defaults. */
 export function buildApp(db: Database, settings: Settings = {}, extra: Partial<AppDeps> = {}) {
-  const config = parseConfig({ JWT_SECRET_KEY: TEST_SECRET, RATE_LIMIT_USER_PER_MINUTE: '0', RATE_LIMIT_PROJECT_PER_MINUTE: '0', ...settings });
+  const config = parseConfig({ JWT_SECRET_KEY: TEST_SECRET, RATE_LIMIT_USER_PER_MINUTE: '0', RATE_LIMIT_PROJECT_PER_MINUTE: '0', RATE_LIMIT_USER_READ_PER_MINUTE: '0', RATE_LIMIT_ADDRESS_PER_MINUTE: '0', ...settings });
   return createApp({ config, db, ...extra });
 }
 

@@ -14,6 +14,7 @@ export const HEAVY_FILES = [
   'test/faults.test.ts',
   'test/node-entry.test.ts',
   'test/runtimes.test.ts',
+  'test/startup-errors.test.ts',
   'test/ui.e2e.test.ts',
   'test/worker-bundle.test.ts',
   'test/worker.test.ts',

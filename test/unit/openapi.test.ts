@@ -38,8 +38,12 @@ describe('OpenAPI document and Swagger UI', () => {
     expect(chat?.security).toEqual([{ Bearer: [] }]);
     expect(doc.components.securitySchemes.Bearer).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
     expect(chat?.requestBody?.required).toBe(true);
-    expect(Object.keys(chat?.responses ?? {}).sort()).toEqual(['200', '400', '401', '403', '404', '413', '415', '429', '502', '503', '504']);
+    expect(Object.keys(chat?.responses ?? {}).sort()).toEqual(['200', '400', '401', '403', '404', '408', '413', '415', '429', '502', '503', '504']);
     expect(chat?.responses['401']?.content).toHaveProperty(['application/problem+json']);
+    // every authenticated endpoint documents its 429
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(methods)) if (operation.security) expect(operation.responses, `${method} ${path}`).toHaveProperty('429');
+    }
   });
 
   it('carries the two original questions as request examples', () => {

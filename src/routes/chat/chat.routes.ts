@@ -55,11 +55,13 @@ export const chatRoute = createRoute({
     400: problem('Invalid body: the failing fields are listed in `errors`'),
     401: protectedRouteProblems[401],
     403: problem('`usuario_id` is not the token\'s user, or the user may not use the project'),
+    408: problem('The body was still arriving after REQUEST_BODY_TIMEOUT_MS (or REQUEST_TIMEOUT_MS): the connection is closed'),
     404: problem('Unknown project'),
     413: problem('Body larger than 32 KiB'),
     415: problem('Body is not JSON'),
     429: problem(
-      'Too many requests for this user or this project (RATE_LIMIT_USER_PER_MINUTE, RATE_LIMIT_PROJECT_PER_MINUTE): ' +
+      'Too many requests for this user or this project (RATE_LIMIT_USER_PER_MINUTE, RATE_LIMIT_PROJECT_PER_MINUTE), ' +
+        'or, without a valid token, from this client address (RATE_LIMIT_ADDRESS_PER_MINUTE): ' +
         '`Retry-After` says when to retry; `RateLimit` and `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers) describe the quota',
     ),
     502: problem('The language model failed'),

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireUser } from '../../middleware/auth.js';
+import { limitReads, requireUser } from '../../middleware/auth.js';
 import { problem, protectedRouteProblems } from '../problems.js';
 import { ProjectSlugSchema } from '../schemas.js';
 import { ConversationListSchema, ConversationSchema } from './conversations.schemas.js';
@@ -11,7 +11,7 @@ export const listConversationsRoute = createRoute({
   summary: 'Your recent conversations',
   description: 'Your 50 most recently updated conversations, newest first; `proyecto` narrows them to one project.',
   security: [{ Bearer: [] }],
-  middleware: [requireUser] as const,
+  middleware: [requireUser, limitReads] as const,
   request: { query: z.object({ proyecto: ProjectSlugSchema.optional() }) },
   responses: {
     200: { description: 'Your conversations, newest first', content: { 'application/json': { schema: ConversationListSchema } } },
@@ -26,7 +26,7 @@ export const readConversationRoute = createRoute({
   tags: ['chat'],
   summary: 'Read one of your conversations',
   security: [{ Bearer: [] }],
-  middleware: [requireUser] as const,
+  middleware: [requireUser, limitReads] as const,
   request: { params: z.object({ id: z.uuid('must be a conversation id') }) },
   responses: {
     200: { description: 'The conversation, oldest turn first', content: { 'application/json': { schema: ConversationSchema } } },

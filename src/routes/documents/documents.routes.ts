@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireUser } from '../../middleware/auth.js';
+import { limitPerUser, limitReads, requireUser } from '../../middleware/auth.js';
 import { requireJsonBody } from '../../middleware/json-body.js';
 import { problem, protectedRouteProblems } from '../problems.js';
 import { DocumentSchema, DocumentUploadSchema, documentParam, projectParam } from './documents.schemas.js';
@@ -20,7 +20,7 @@ export const uploadDocumentRoute = createRoute({
     'and, when an embedding model is configured and pgvector exists, embedded. Chat questions of the project are then ' +
     'answered from its passages ("fuente": "documentos").',
   security: [{ Bearer: [] }],
-  middleware: [requireJsonBody('the document'), requireUser] as const,
+  middleware: [requireJsonBody('the document'), requireUser, limitPerUser] as const,
   request: {
     params: projectParam,
     body: { required: true, content: { 'application/json': { schema: DocumentUploadSchema } } },
@@ -29,6 +29,7 @@ export const uploadDocumentRoute = createRoute({
     201: { description: 'The stored document', content: { 'application/json': { schema: DocumentSchema } } },
     400: problem('Invalid body: empty, too long, not text, or an unknown `tipo`; the failing fields are listed in `errors`'),
     ...common,
+    408: problem('The body was still arriving after REQUEST_BODY_TIMEOUT_MS (or REQUEST_TIMEOUT_MS): the connection is closed'),
     413: problem('Body larger than 32 KiB'),
     415: problem('Body is not JSON'),
   },
@@ -40,7 +41,7 @@ export const listDocumentsRoute = createRoute({
   tags: ['documentos'],
   summary: "A project's documents",
   security: [{ Bearer: [] }],
-  middleware: [requireUser] as const,
+  middleware: [requireUser, limitReads] as const,
   request: { params: projectParam },
   responses: {
     200: { description: 'The documents, newest first', content: { 'application/json': { schema: z.array(DocumentSchema) } } },
@@ -55,7 +56,7 @@ export const deleteDocumentRoute = createRoute({
   tags: ['documentos'],
   summary: 'Delete a document and its passages',
   security: [{ Bearer: [] }],
-  middleware: [requireUser] as const,
+  middleware: [requireUser, limitPerUser] as const,
   request: { params: documentParam },
   responses: {
     204: { description: 'Deleted' },

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireUser } from '../../middleware/auth.js';
+import { limitReads, requireUser } from '../../middleware/auth.js';
 import { protectedRouteProblems } from '../problems.js';
 
 export const ProjectListSchema = z
@@ -37,7 +37,7 @@ export const listProjectsRoute = createRoute({
   tags: ['chat'],
   summary: 'The projects you may use',
   security: [{ Bearer: [] }],
-  middleware: [requireUser] as const,
+  middleware: [requireUser, limitReads] as const,
   request: {
     query: z.object({
       idioma: z.enum(['es', 'en']).optional().openapi({ description: 'Only suggested questions in this language (es or en).' }),

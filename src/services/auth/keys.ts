@@ -80,7 +80,7 @@ function createKeySource(settings: TokenSettings): KeySource {
   return (header, nowMs, log) => {
     // No kid selects the set's kid-less key, if it has one (PyJWKClient's rule).
     const { kid = '' } = header;
-    if (typeof kid !== 'string' || header.kid === '') return Promise.reject(new TokenRejected('invalid token'));
+    if (typeof kid !== 'string' || header.kid === '') return Promise.reject(new TokenRejected('invalid token', 'kid header is not a non-empty string'));
     return jwks.keyFor(kid, nowMs, log);
   };
 }

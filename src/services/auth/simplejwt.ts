@@ -55,19 +55,19 @@ export function createTokenVerifier(settings: TokenSettings, now: () => Date = (
 
   return async function verifyAccessToken(token: string): Promise<VerifiedUser> {
     if (token.length > MAX_TOKEN_LENGTH) throw new TokenRejected('token too long');
-    if (!COMPACT_JWS.test(token)) throw new TokenRejected('invalid token');
+    if (!COMPACT_JWS.test(token)) throw new TokenRejected('invalid token', 'malformed: not three base64url segments');
     const currentDate = now();
     let claims: JWTPayload;
     try {
       ({ payload: claims } = await jwtVerify(token, (header) => keys(header, currentDate.getTime(), log), { ...options, currentDate }));
     } catch (error) {
       if (error instanceof TokenRejected || error instanceof ConfigError) throw error;
-      throw new TokenRejected(reason(error));
+      throw new TokenRejected(reason(error), logReason(error));
     }
     // JSON.parse (jose's too) keeps the last of two members with the same name, other parsers the
     // first: a token whose meaning depends on the parser is refused. jose has parsed both texts.
     for (const segment of token.split('.', 2)) {
-      if (findDuplicateKey(utf8.decode(base64url.decode(segment))) !== undefined) throw new TokenRejected('invalid token');
+      if (findDuplicateKey(utf8.decode(base64url.decode(segment))) !== undefined) throw new TokenRejected('invalid token', 'repeated member names in the header or payload');
     }
 
     const seconds = Math.floor(currentDate.getTime() / 1000);
@@ -75,7 +75,7 @@ export function createTokenVerifier(settings: TokenSettings, now: () => Date = (
       throw new TokenRejected('token issued in the future');
     }
     if (typeof claims.jti !== 'string' || claims.jti === '') throw new TokenRejected('token has no jti claim');
-    if (claims.token_type !== 'access') throw new TokenRejected('not an access token');
+    if (claims.token_type !== 'access') throw new TokenRejected('not an access token', 'wrong token type (token_type is not "access")');
 
     const userId = claims[settings.userIdClaim];
     if (!((typeof userId === 'string' && userId !== '') || (typeof userId === 'number' && Number.isSafeInteger(userId)))) {
@@ -94,5 +94,23 @@ function reason(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'token expired';
   if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'exp') return 'token has no valid exp claim';
   if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'nbf') return 'token not yet valid';
+  return 'invalid token';
+}
+
+/** The precise reason, for the log line only (jose's own messages are not used: some quote claims). */
+function logReason(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return 'expired';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    const claim = { exp: 'no valid exp claim', nbf: 'not yet valid (nbf)', aud: 'wrong audience (aud)', iss: 'wrong issuer (iss)' }[error.claim];
+    return claim ?? `invalid ${error.claim.replace(/[^\w-]/g, '').slice(0, 32)} claim`;
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'bad signature';
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'algorithm not allowed (alg differs from ALGORITHM)';
+  if (error instanceof errors.JWKSNoMatchingKey) return 'unknown signing key (kid)';
+  if (error instanceof errors.JWKSTimeout) return 'signing keys unavailable (JWKS timeout)';
+  if (error instanceof errors.JOSENotSupported) return 'unsupported algorithm or key';
+  if (error instanceof errors.JWSInvalid) return 'malformed header or signature';
+  if (error instanceof errors.JWTInvalid) return 'malformed payload (not a JSON object)';
+  if (error instanceof errors.JOSEError) return `rejected (${error.code})`;
   return 'invalid token';
 }
