@@ -85,6 +85,8 @@ describe.each(['postgres', 'embedded'] as const)('guarded model-written SQL thro
       const reason = REFUSAL.exec(body.respuesta)![1]!;
       expect(refusalKind(reason)).toBe(expected.refused);
       if (expected.reason) expect(reason).toMatch(expected.reason);
+    } else if (expected.mayTimeOut && body.fuente === 'openai' && refusalKind(REFUSAL.exec(body.respuesta)?.[1] ?? '') === 'timeout') {
+      expect(body.datos).toBeUndefined(); // cancelled at its timeout on a busy machine: nothing shown, as safe
     } else {
       expect(body).toMatchObject({ fuente: 'database', consulta: 'run_sql', respuesta: 'Resumen de los datos.' });
       expect(body.sql).toMatch(/^(SELECT|WITH)\b/i);
