@@ -12,9 +12,9 @@ const optionalText = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
-/** A whole number in [min, max] (unset or empty: `fallback`), refused with one message that says so. */
-const integer = (fallback: number, min: number, max: number) => {
-  const error = `must be a whole number from ${min} to ${max}`;
+/** A whole number in [min, max] (unset or empty: `fallback`), refused with one message that says so (plus `hint`). */
+export const integer = (fallback: number, min: number, max: number, hint = '') => {
+  const error = `must be a whole number from ${min} to ${max}${hint}`;
   return z
     .string()
     .trim()

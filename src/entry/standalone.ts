@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { createApp, type App } from '../app.js';
 import { devTokenInstructions, mintAccessToken } from '../services/auth/dev-token.js';
 import { tokenSettingsFrom } from '../services/auth/settings.js';
-import { ConfigError, configSchema, misspelledSettings, parseConfig, usesHmac } from '../config.js';
+import { ConfigError, configSchema, integer, misspelledSettings, parseConfig, usesHmac } from '../config.js';
 import type { ClientAddressReader } from '../middleware/client-address.js';
 import { databaseSetupProblem } from '../adapters/db/setup-errors.js';
 import { DatabaseUnavailableError, type Database } from '../adapters/db/database.js';
@@ -12,23 +12,13 @@ import { openNodeDatabase } from '../adapters/db/open-node.js';
 import { DEMO_USER_ID } from '../adapters/db/seed.js';
 import { swaggerUiFiles } from './swagger-ui-files.js';
 
-/** A whole number in [min, max] (unset: `fallback`), refused with one message that says so. */
-const wholeNumber = (fallback: number, min: number, max: number, hint = '') => {
-  const error = `must be a whole number from ${min} to ${max}${hint}`;
-  return z
-    .string()
-    .trim()
-    .optional()
-    .transform((value) => (value === undefined || value === '' ? fallback : Number(value)))
-    .pipe(z.number({ error }).int(error).min(min, error).max(max, error));
-};
 
 /** Settings only the long-running server entries (Node, Bun, Deno) read. */
 const serverSettings = z.object({
-  PORT: wholeNumber(8787, 0, 65535, ' (0 picks a free port)'),
+  PORT: integer(8787, 0, 65535, ' (0 picks a free port)'),
   HOST: z.string().min(1).default('127.0.0.1'),
   EMBEDDED_DB_DIR: z.string().min(1).optional(),
-  DATABASE_POOL_MAX: wholeNumber(10, 1, 200),
+  DATABASE_POOL_MAX: integer(10, 1, 200),
 });
 
 /**
