@@ -123,6 +123,13 @@ export const configSchema = z.object({
   // PGlite cannot time a statement out: it refuses model-written queries costlier than this
   // (EXPLAIN's planner cost; ~1,000,000 is well under a second there). See README.
   GUARDED_SQL_MAX_COST: integer(1_000_000, 1, 1_000_000_000_000),
+  /**
+   * Bytes of a model-written query's rows (each row's JSON, summed) that may reach the
+   * process: PostgreSQL stops sending at the first row past it (datos.truncated_by says so).
+   */
+  GUARDED_SQL_MAX_BYTES: integer(262_144, 1_024, 16_777_216),
+  /** One value of those rows longer than this many bytes is cut, ending in "…". */
+  GUARDED_SQL_MAX_VALUE_BYTES: integer(4_096, 16, 1_048_576),
   /** The whole request, model retries included. */
   REQUEST_TIMEOUT_MS: integer(60_000, 100, 600_000),
   /** Receiving the request body: a client still sending past it gets 408 (never more than REQUEST_TIMEOUT_MS). */

@@ -41,6 +41,8 @@ export function createServiceContainer(deps: ContainerDeps) {
     rowLimit: config.GUARDED_SQL_ROW_LIMIT,
     timeoutMs: config.GUARDED_SQL_TIMEOUT_MS,
     maxCost: config.GUARDED_SQL_MAX_COST,
+    maxBytes: config.GUARDED_SQL_MAX_BYTES,
+    maxValueBytes: config.GUARDED_SQL_MAX_VALUE_BYTES,
   });
   const { sqlParser } = deps;
 
