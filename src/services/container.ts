@@ -53,6 +53,9 @@ export function createServiceContainer(deps: ContainerDeps) {
       tables,
       historyTurns: config.CONVERSATION_HISTORY_TURNS,
       retentionDays: config.CONVERSATION_RETENTION_DAYS,
+      historyMaxBytes: config.CONVERSATION_HISTORY_MAX_BYTES,
+      answerMaxBytes: config.ANSWER_MAX_BYTES,
+      pageMaxBytes: config.CONVERSATION_PAGE_MAX_BYTES,
       now,
       purge,
     });
