@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { Row } from '../../src/adapters/db/database.js';
 import { DEMO_PROJECTS } from '../../src/adapters/db/seed.js';
@@ -83,6 +84,23 @@ export const WIDE_QUERIES: [string, string, Expectation][] = [
   ['wide: string_agg', "SELECT string_agg(customer, ',') AS s FROM orders", refused()],
   ['wide: JSON building', 'SELECT json_agg(o) AS s FROM orders o', refused()],
 ];
+
+/**
+ * Generated worst cases for the fuzz suite (test/fuzz.test.ts): `widening` with any depth and
+ * factor, over every output shape above, with or without a LIMIT. Each must come back within the
+ * byte caps, or be refused (cost, timeout), never answered whole.
+ */
+export const wideQueryArb: fc.Arbitrary<string> = fc
+  .record({
+    levels: fc.integer({ min: 0, max: 8 }),
+    factor: fc.integer({ min: 2, max: 4 }),
+    select: fc.constantFrom(
+      's', 's, id', 'ARRAY[s, s, s] AS a', "s || id::text || (id * 1.5)::text || now()::text AS s", 'max(s) AS s',
+      Array.from({ length: 20 }, (_, i) => `s || '${i}' AS c${i}`).join(', '),
+    ),
+    tail: fc.constantFrom('', ' LIMIT 1', ' LIMIT 3', ' LIMIT 50', ' ORDER BY id DESC LIMIT 10'),
+  })
+  .map(({ levels, factor, select, tail }) => widening(levels, factor, select, select.startsWith('max(') ? '' : tail));
 
 /** The attack corpus: [name, model-written SQL, what must happen]. */
 export const CORPUS: [string, string, Expectation][] = [
