@@ -115,6 +115,12 @@ export const configSchema = z.object({
     .refine(isKnownTimeZone, { message: 'unknown IANA time zone' }),
   /** Earlier question/answer pairs sent to the model with a conversation's next question. */
   CONVERSATION_HISTORY_TURNS: integer(6, 0, 50),
+  /** The earlier turns' text sent to the model, at most this many bytes (newest kept first, the one crossing it cut). */
+  CONVERSATION_HISTORY_MAX_BYTES: integer(32_768, 1_024, 1_048_576),
+  /** A stored answer's text, and its data's JSON, are each cut to at most this many bytes (rows that do not fit are left out). */
+  ANSWER_MAX_BYTES: integer(524_288, 4_096, 16_777_216),
+  /** A page of GET /api/v1/conversaciones/{id} ends after the message that brings it past this many bytes. */
+  CONVERSATION_PAGE_MAX_BYTES: integer(2_097_152, 16_384, 67_108_864),
   /** Conversations idle for longer are deleted (0 = keep forever). */
   CONVERSATION_RETENTION_DAYS: integer(30, 0, 3650),
   /** Guarded model-written SQL (projects that opt in): its statement timeout and row limit. */
@@ -123,6 +129,13 @@ export const configSchema = z.object({
   // PGlite cannot time a statement out: it refuses model-written queries costlier than this
   // (EXPLAIN's planner cost; ~1,000,000 is well under a second there). See README.
   GUARDED_SQL_MAX_COST: integer(1_000_000, 1, 1_000_000_000_000),
+  /**
+   * Bytes of a model-written query's rows (each row's JSON, summed) that may reach the
+   * process: PostgreSQL stops sending at the first row past it (datos.truncated_by says so).
+   */
+  GUARDED_SQL_MAX_BYTES: integer(262_144, 1_024, 16_777_216),
+  /** One value of those rows longer than this many bytes is cut, ending in "…". */
+  GUARDED_SQL_MAX_VALUE_BYTES: integer(4_096, 16, 1_048_576),
   /** The whole request, model retries included. */
   REQUEST_TIMEOUT_MS: integer(60_000, 100, 600_000),
   /** Receiving the request body: a client still sending past it gets 408 (never more than REQUEST_TIMEOUT_MS). */

@@ -150,6 +150,77 @@ describe.each(DATABASE_KINDS)('conversation memory on the %s PostgreSQL', (kind)
     expect(response.status).toBe(400);
   });
 
+  // Issue 14: an answer stored before the byte caps (or by another writer) can be many megabytes.
+  const insertHuge = async (conversation: string, role: 'user' | 'assistant', contentBytes: number, datosBytes = 0) =>
+    test.db.query(
+      `INSERT INTO "chat_api".messages (conversation_id, role, content, fuente, datos)
+       VALUES ($1, $2, repeat('x', $3), 'database', CASE WHEN $4 > 0 THEN jsonb_build_object('rows', jsonb_build_array(jsonb_build_object('s', repeat('y', $4)))) END)`,
+      [conversation, role, contentBytes, datosBytes],
+    );
+  const utf8 = new TextEncoder();
+  type Page = { siguiente: string | null; mensajes: (Conversation['mensajes'][number] & { datos?: unknown })[] };
+
+  it('reads an oversized stored answer in bounded pages, following siguiente to the end', async () => {
+    const first = await chat('¿Cuántas órdenes pendientes hay?');
+    await insertHuge(first.conversacion_id, 'assistant', 3_000_000, 5_000_000);
+    for (let i = 0; i < 6; i++) await insertHuge(first.conversacion_id, i % 2 ? 'assistant' : 'user', 400_000);
+    const pages: Page[] = [];
+    let after: string | null = '';
+    while (after !== null && pages.length < 20) {
+      const response = await app.request(`/api/v1/conversaciones/${first.conversacion_id}?limite=50${after ? `&despues=${after}` : ''}`, {
+        headers: { Authorization: `Bearer ${accessToken(1)}` },
+      });
+      expect(response.status).toBe(200);
+      const text = await response.text();
+      // CONVERSATION_PAGE_MAX_BYTES + 2 × ANSWER_MAX_BYTES + 64 kB, at their defaults.
+      expect(utf8.encode(text).length).toBeLessThanOrEqual(2_097_152 + 2 * 524_288 + 65_536);
+      const page = JSON.parse(text) as Page;
+      pages.push(page);
+      after = page.siguiente;
+    }
+    expect(pages.length).toBeGreaterThan(1);
+    const messages = pages.flatMap((page) => page.mensajes);
+    expect(messages).toHaveLength(2 + 1 + 6);
+    expect(messages[0]!.contenido).toBe('¿Cuántas órdenes pendientes hay?');
+    const huge = messages[2]!;
+    expect(utf8.encode(huge.contenido).length).toBeLessThanOrEqual(524_288);
+    expect(huge.contenido.replace(/x/g, '')).toBe('…');
+    expect(huge.datos).toEqual({ truncated: true, truncated_by: ['ANSWER_MAX_BYTES'] });
+
+    const small = (await (await app.request(`/api/v1/conversaciones/${first.conversacion_id}?limite=1`, {
+      headers: { Authorization: `Bearer ${accessToken(1)}` },
+    })).json()) as Page;
+    expect(small.mensajes).toHaveLength(1);
+    expect(small.siguiente).toMatch(/^\d+$/);
+    for (const bad of ['limite=0', 'limite=201', 'despues=abc']) {
+      expect((await app.request(`/api/v1/conversaciones/${first.conversacion_id}?${bad}`, { headers: { Authorization: `Bearer ${accessToken(1)}` } })).status).toBe(400);
+    }
+  });
+
+  it('sends at most CONVERSATION_HISTORY_MAX_BYTES of earlier turns to the model, newest first', async () => {
+    const first = await chat('Explícame qué es una orden inbound', {}, 'conocimiento_general');
+    await insertHuge(first.conversacion_id, 'user', 2_000_000);
+    await insertHuge(first.conversacion_id, 'assistant', 1_000_000);
+    const before = model.requests.length;
+    await chat('¿Y una outbound?', { conversacion_id: first.conversacion_id }, 'conocimiento_general');
+    const messages = model.requests[before]!.body.messages!;
+    const history = messages.slice(1, -1).map((m) => String(m.content));
+    expect(history.reduce((sum, content) => sum + utf8.encode(content).length, 0)).toBeLessThanOrEqual(32_768);
+    expect(history.at(-1)!.replace(/x/g, '')).toBe('…'); // the newest turn, cut
+    expect(messages.at(-1)!.content).toBe('¿Y una outbound?');
+  });
+
+  it('stores at most ANSWER_MAX_BYTES of an answer', async () => {
+    const capped = buildApp(test.db, { OPENAI_API_KEY: 'sk-local', OPENAI_BASE_URL: model.baseURL, OPENAI_MAX_RETRIES: '0', ANSWER_MAX_BYTES: '4096' });
+    model.script.push({ text: 'ñ'.repeat(20_000) });
+    const response = await ask(capped, question('Explícame qué es una orden inbound', 'conocimiento_general'));
+    const { conversacion_id: id } = (await response.json()) as ChatJson;
+    const stored = (await (await read(id)).json()) as Conversation;
+    const answer = stored.mensajes[1]!.contenido;
+    expect(utf8.encode(answer).length).toBeLessThanOrEqual(4096);
+    expect(answer).toMatch(/^ñ+…$/);
+  });
+
   it('deletes conversations idle for longer than CONVERSATION_RETENTION_DAYS', async () => {
     const old = await chat('¿Cuántas órdenes pendientes hay?');
     const later = new Date(Date.now() + 3 * 86_400_000);

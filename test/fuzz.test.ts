@@ -14,6 +14,10 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './support/app.js';
 import { createSeededDatabase, type TestDatabase } from './support/databases.js';
+import { FakeOpenAI } from './support/fake-openai.js';
+import { wideQueryArb } from './support/sql-attacks.js';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_VALUE_BYTES } from '../src/services/guarded-sql/execute.js';
+import { loadSqlParser } from '../src/services/guarded-sql/load-parser.js';
 import { accessClaims, accessToken, signToken, unsignedToken } from './support/tokens.js';
 
 type App = ReturnType<typeof buildApp>;
@@ -696,4 +700,55 @@ describe('fuzzing the API with fast-check', () => {
     },
     TEST_TIMEOUT_MS,
   );
+});
+
+/**
+ * Issue 14: the widest model-written queries the guard lets through, generated, through the whole
+ * chat API on the real PostgreSQL (a local model server sends each as its run_sql call). Every answer
+ * is a 200 within the byte caps: the rows' JSON within GUARDED_SQL_MAX_BYTES (plus the rest of the
+ * answer), every value within GUARDED_SQL_MAX_VALUE_BYTES, or the query refused; never answered whole.
+ */
+describe('fuzzing model-written SQL sizes', () => {
+  let test: TestDatabase;
+  let model: FakeOpenAI;
+  let app: App;
+  const utf8 = new TextEncoder();
+  beforeAll(async () => {
+    test = await createSeededDatabase('postgres');
+    model = await new FakeOpenAI().start();
+    app = buildApp(
+      test.db,
+      { OPENAI_API_KEY: 'sk-local', OPENAI_BASE_URL: model.baseURL, OPENAI_MAX_RETRIES: '0', MODEL_BREAKER_FAILURES: '0', GUARDED_SQL_TIMEOUT_MS: '1000' },
+      { sqlParser: await loadSqlParser() },
+    );
+  });
+  afterAll(async () => {
+    await model?.stop();
+    await test?.drop();
+  });
+
+  it('answers every generated wide query within the byte caps', async () => {
+    await fc.assert(
+      fc.asyncProperty(wideQueryArb, async (sql) => {
+        model.script.length = 0;
+        model.script.push({ toolCalls: [{ name: 'run_sql', arguments: JSON.stringify({ sql }) }] }, { text: 'Resumen de los datos.' });
+        const response = await app.request('/api/v1/chat', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${accessToken(1)}` },
+          body: JSON.stringify({ mensaje: 'dame un análisis libre de los pedidos, por favor', usuario_id: '1', proyecto: 'dashboard_miempresa' }),
+        });
+        const text = await response.text();
+        expect(response.status, text.slice(0, 300)).toBe(200);
+        expect(utf8.encode(text).length).toBeLessThanOrEqual(DEFAULT_MAX_BYTES + 65_536);
+        const { datos } = JSON.parse(text) as { datos?: { rows?: Record<string, unknown>[] } };
+        for (const row of datos?.rows ?? []) {
+          for (const value of Object.values(row)) {
+            const shown = typeof value === 'string' ? value : value !== null && typeof value === 'object' ? JSON.stringify(value) : '';
+            expect(utf8.encode(shown).length).toBeLessThanOrEqual(DEFAULT_MAX_VALUE_BYTES);
+          }
+        }
+      }),
+      { numRuns: 30 * SCALE },
+    );
+  }, 300_000);
 });

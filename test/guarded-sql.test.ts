@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Row } from '../src/adapters/db/database.js';
-import type { GuardedSqlRefusal } from '../src/services/guarded-sql/execute.js';
+import type { GuardedSqlRefusal, GuardedSqlResult } from '../src/services/guarded-sql/execute.js';
 import { loadSqlParser } from '../src/services/guarded-sql/load-parser.js';
 import { ask, buildApp, question } from './support/app.js';
 import { createSeededDatabase, type TestDatabase } from './support/databases.js';
@@ -90,9 +90,10 @@ describe.each(['postgres', 'embedded'] as const)('guarded model-written SQL thro
     } else {
       expect(body).toMatchObject({ fuente: 'database', consulta: 'run_sql', respuesta: 'Resumen de los datos.' });
       expect(body.sql).toMatch(/^(SELECT|WITH)\b/i);
-      expect(body.datos).toEqual({ rows: expect.any(Array), truncated: expect.any(Boolean) });
+      const { truncated_by: truncatedBy = [], ...datos } = body.datos as { truncated_by?: GuardedSqlResult['truncatedBy'] };
+      expect(datos).toEqual({ rows: expect.any(Array), truncated: expect.any(Boolean) });
       const { rows, truncated } = body.datos as { rows: Row[]; truncated: boolean };
-      expected.rows(rows, { rows, truncated, sql: body.sql! });
+      expected.rows(rows, { rows, truncated, truncatedBy, sql: body.sql! });
     }
   });
 

@@ -83,9 +83,9 @@ describe.each(['postgres', 'neon'] as const)('guarded SQL on the %s PostgreSQL',
 
   it.each(CORPUS)('%s', (_name, sql, expectation) => runCase(test.db, parser, sql, expectation));
 
-  // README.md ("a 63-case attack corpus") states this figure: change both together.
-  it('has the 63-case corpus the README describes, each case named once', () => {
-    expect(CORPUS).toHaveLength(63);
+  // README.md ("a 74-case attack corpus") states this figure: change both together.
+  it('has the 74-case corpus the README describes, each case named once', () => {
+    expect(CORPUS).toHaveLength(74);
     expect(new Set(CORPUS.map(([name]) => name)).size).toBe(CORPUS.length);
   });
 
@@ -103,6 +103,32 @@ describe.each(['postgres', 'neon'] as const)('guarded SQL on the %s PostgreSQL',
     const exact = await runGuardedSql(test.db, { sql: 'SELECT id FROM orders ORDER BY id LIMIT 10', project: PROJECT, parser, rowLimit: 10 });
     expect(exact.rows).toEqual(capped.rows);
     expect(exact.truncated).toBe(false);
+  });
+
+  it('caps bytes in PostgreSQL: the rows that fit, in order, and says which cap applied', async () => {
+    const all = await runGuardedSql(test.db, { sql: 'SELECT id, customer FROM orders ORDER BY id', project: PROJECT, parser, rowLimit: 50 });
+    const capped = await runGuardedSql(test.db, { sql: 'SELECT id, customer FROM orders ORDER BY id', project: PROJECT, parser, rowLimit: 50, maxBytes: 1_024 });
+    expect(capped.rows.length).toBeGreaterThan(0);
+    expect(capped.rows.length).toBeLessThan(50);
+    expect(capped.rows).toEqual(all.rows.slice(0, capped.rows.length));
+    expect(JSON.stringify(capped.rows).length).toBeLessThanOrEqual(1_024 + 16 * capped.rows.length);
+    expect(capped).toMatchObject({ truncated: true, truncatedBy: ['GUARDED_SQL_ROW_LIMIT', 'GUARDED_SQL_MAX_BYTES'] });
+    const fits = await runGuardedSql(test.db, { sql: 'SELECT count(*) AS n FROM orders', project: PROJECT, parser, maxBytes: 1_024 });
+    expect(fits).toMatchObject({ rows: [{ n: String(OWN_ORDERS) }], truncated: false, truncatedBy: [] });
+    const none = await runGuardedSql(test.db, { sql: 'SELECT id FROM orders WHERE false', project: PROJECT, parser, maxBytes: 1_024 });
+    expect(none).toMatchObject({ rows: [], truncated: false, truncatedBy: [] });
+  });
+
+  it('cuts values longer than maxValueBytes, ending them in …', async () => {
+    const { rows, truncatedBy } = await runGuardedSql(test.db, {
+      sql: "SELECT customer || customer || customer || 'ñandú' AS s, id FROM orders ORDER BY id LIMIT 2", project: PROJECT, parser, maxValueBytes: 16,
+    });
+    expect(truncatedBy).toEqual(['GUARDED_SQL_MAX_VALUE_BYTES']);
+    for (const row of rows) {
+      expect(String(row.s)).toMatch(/…$/);
+      expect(new TextEncoder().encode(String(row.s)).length).toBeLessThanOrEqual(16);
+      expect(row.id).toBeDefined();
+    }
   });
 
   it('leaves the pooled connections clean: role, settings and transaction end with the query', async () => {

@@ -41,6 +41,8 @@ export function createServiceContainer(deps: ContainerDeps) {
     rowLimit: config.GUARDED_SQL_ROW_LIMIT,
     timeoutMs: config.GUARDED_SQL_TIMEOUT_MS,
     maxCost: config.GUARDED_SQL_MAX_COST,
+    maxBytes: config.GUARDED_SQL_MAX_BYTES,
+    maxValueBytes: config.GUARDED_SQL_MAX_VALUE_BYTES,
   });
   const { sqlParser } = deps;
 
@@ -51,6 +53,9 @@ export function createServiceContainer(deps: ContainerDeps) {
       tables,
       historyTurns: config.CONVERSATION_HISTORY_TURNS,
       retentionDays: config.CONVERSATION_RETENTION_DAYS,
+      historyMaxBytes: config.CONVERSATION_HISTORY_MAX_BYTES,
+      answerMaxBytes: config.ANSWER_MAX_BYTES,
+      pageMaxBytes: config.CONVERSATION_PAGE_MAX_BYTES,
       now,
       purge,
     });

@@ -3,6 +3,19 @@ import type { Database } from '../adapters/db/database.js';
 import { ForbiddenError, InvalidInputError, NotFoundError } from './errors.js';
 import type { ChatMessage } from '../adapters/llm/model.js';
 import type { SemanticCall } from './chat/semantic.js';
+import { cutToBytes } from './guarded-sql/execute.js';
+
+/** ANSWER_MAX_BYTES: a stored answer's text, and its data's JSON, each at most this (and so each message read back). */
+export const DEFAULT_ANSWER_MAX_BYTES = 524_288;
+/** CONVERSATION_PAGE_MAX_BYTES: a page of GET /api/v1/conversaciones/{id} stops after the message that passes this. */
+export const DEFAULT_PAGE_MAX_BYTES = 2_097_152;
+/** CONVERSATION_HISTORY_MAX_BYTES: the earlier turns' text sent to the model, newest kept first. */
+export const DEFAULT_HISTORY_MAX_BYTES = 32_768;
+/** Messages per page of a conversation: the default and the most a client may ask for. */
+export const DEFAULT_PAGE_MESSAGES = 100;
+export const MAX_PAGE_MESSAGES = 200;
+/** A stored `consulta` (a query's name, or its SQL) is read back with at most this many characters. */
+const MAX_QUERY_CHARS = 10_000;
 
 /** A stored turn. */
 export type StoredMessage = {
@@ -34,7 +47,40 @@ export type ConversationSettings = {
   now?: () => Date;
   /** Shared by every request of a process or isolate, so the purge runs at most every 10 minutes there. */
   purge: PurgeSchedule;
+  /** ANSWER_MAX_BYTES (default 512 KiB). */
+  answerMaxBytes?: number;
+  /** CONVERSATION_PAGE_MAX_BYTES (default 2 MiB). */
+  pageMaxBytes?: number;
+  /** CONVERSATION_HISTORY_MAX_BYTES (default 32 KiB). */
+  historyMaxBytes?: number;
 };
+
+/** One page of a conversation's messages, oldest first, and where the next page starts (null: none). */
+export type ConversationPage = { id: string; project: string; messages: StoredMessage[]; next: string | null };
+
+const utf8 = new TextEncoder();
+const bytesOf = (text: string) => utf8.encode(text).length;
+
+/**
+ * `datos` as stored: at most `max` bytes of JSON. Rows that do not fit are left out (and
+ * `truncated_by` says ANSWER_MAX_BYTES); other data that does not fit is replaced by that note.
+ */
+export function boundedData(datos: Record<string, unknown>, max: number): Record<string, unknown> {
+  const json = JSON.stringify(datos);
+  if (json.length <= max / 3 || bytesOf(json) <= max) return datos;
+  const truncatedBy = [...(Array.isArray(datos.truncated_by) ? datos.truncated_by : []), 'ANSWER_MAX_BYTES'];
+  const note = { truncated: true, truncated_by: truncatedBy };
+  if (!Array.isArray(datos.rows)) return note;
+  const { rows: _rows, ...rest } = datos;
+  let used = bytesOf(JSON.stringify({ ...rest, ...note, rows: [] }));
+  const rows: unknown[] = [];
+  for (const row of datos.rows) {
+    used += bytesOf(JSON.stringify(row)) + 1;
+    if (used > max) break;
+    rows.push(row);
+  }
+  return { ...rest, rows, ...note };
+}
 
 /** When expired conversations were last purged. */
 export type PurgeSchedule = { last: number };
@@ -60,6 +106,9 @@ const PURGE_EVERY_MS = 10 * 60_000;
 export function createConversationStore(db: Database, settings: ConversationSettings) {
   const now = settings.now ?? (() => new Date());
   const { purge, tables: t } = settings;
+  const answerMaxBytes = settings.answerMaxBytes ?? DEFAULT_ANSWER_MAX_BYTES;
+  const pageMaxBytes = settings.pageMaxBytes ?? DEFAULT_PAGE_MAX_BYTES;
+  const historyMaxBytes = settings.historyMaxBytes ?? DEFAULT_HISTORY_MAX_BYTES;
 
   /** Deletes conversations idle for longer than the retention, at most every 10 minutes. */
   async function purgeExpired(): Promise<void> {
@@ -100,17 +149,20 @@ export function createConversationStore(db: Database, settings: ConversationSett
       if (conversation.project !== project) {
         throw new InvalidInputError(`conversacion_id belongs to project "${conversation.project}"`);
       }
-      const rows = await db.query<MessageRow>(
-        `SELECT role, content, fuente, consulta, datos, query_call, error, created_at FROM (
-           SELECT * FROM ${t.messages} WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2
+      // Never a whole stored row: each turn's text is cut in PostgreSQL (one character more than
+      // fits, so that the cut below shows), and datos is not read.
+      const rows = await db.query<Pick<MessageRow, 'role' | 'content' | 'query_call' | 'error'>>(
+        `SELECT role, content, query_call, error FROM (
+           SELECT id, role, left(content, $3 + 1) AS content, query_call, error FROM ${t.messages}
+            WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2
          ) AS recent ORDER BY id`,
-        [id, settings.historyTurns * 2],
+        [id, settings.historyTurns * 2, historyMaxBytes],
       );
       const answered = rows.filter((row) => row.error === null);
       const lastAnswer = [...rows].reverse().find((row) => row.role === 'assistant');
       const context: ConversationContext = {
         id,
-        history: answered.map((row) => ({ role: row.role, content: row.content })),
+        history: boundedHistory(answered, historyMaxBytes),
         previousCall: lastAnswer?.error === null ? lastAnswer.query_call : null,
       };
       await db.query(
@@ -139,10 +191,10 @@ export function createConversationStore(db: Database, settings: ConversationSett
          ON CONFLICT (write_key) DO NOTHING`,
         [
           id,
-          answer.respuesta,
+          cutToBytes(answer.respuesta, answerMaxBytes),
           answer.fuente,
           answer.consulta ?? null,
-          answer.datos ? JSON.stringify(answer.datos) : null,
+          answer.datos ? JSON.stringify(boundedData(answer.datos, answerMaxBytes)) : null,
           answer.call ? JSON.stringify(answer.call) : null,
           crypto.randomUUID(),
         ],
@@ -158,22 +210,46 @@ export function createConversationStore(db: Database, settings: ConversationSett
       );
     },
 
-    /** The caller's own conversation; 404 when unknown, 403 when someone else's. */
-    async read(id: string, userId: string): Promise<{ id: string; project: string; messages: StoredMessage[] }> {
+    /**
+     * One page of the caller's own conversation (404 when unknown, 403 when someone else's):
+     * up to `limit` messages after the message `after` (a cursor from the previous page's
+     * `next`), oldest first, stopping after the message that brings the page past
+     * CONVERSATION_PAGE_MAX_BYTES. No stored row is read whole: text is cut in PostgreSQL to
+     * ANSWER_MAX_BYTES characters (then bytes), and data larger than ANSWER_MAX_BYTES is left out
+     * (`{"truncated": true, "truncated_by": ["ANSWER_MAX_BYTES"]}` instead).
+     */
+    async read(id: string, userId: string, page: { limit?: number; after?: string } = {}): Promise<ConversationPage> {
+      const limit = Math.min(Math.max(1, Math.trunc(page.limit ?? DEFAULT_PAGE_MESSAGES)), MAX_PAGE_MESSAGES);
+      const after = page.after && /^\d{1,18}$/.test(page.after) ? page.after : '0';
       const { project } = await owned(id, userId);
-      const rows = await db.query<MessageRow>(
-        `SELECT role, content, fuente, consulta, datos, query_call, error, created_at FROM ${t.messages} WHERE conversation_id = $1 ORDER BY id`,
-        [id],
+      const rows = await db.query<MessageRow & { id: string | number; datos_omitted: boolean; page_rows: string | number }>(
+        `WITH page AS MATERIALIZED (
+           SELECT id, role, left(content, $4 + 1) AS content, fuente, left(consulta, ${MAX_QUERY_CHARS}) AS consulta,
+                  CASE WHEN octet_length(datos::text) <= $4 THEN datos END AS datos,
+                  coalesce(octet_length(datos::text) > $4, false) AS datos_omitted, left(error, 200) AS error, created_at
+             FROM ${t.messages} WHERE conversation_id = $1 AND id > $2::bigint ORDER BY id LIMIT $3
+         ), sized AS (
+           SELECT page.*, octet_length(content) + coalesce(octet_length(datos::text), 0) + coalesce(octet_length(consulta), 0) AS own
+             FROM page
+         ), counted AS (
+           SELECT sized.*, sum(own) OVER (ORDER BY id) AS running FROM sized
+         )
+         SELECT id, role, content, fuente, consulta, datos, datos_omitted, error, created_at, (SELECT count(*) FROM page) AS page_rows
+           FROM counted WHERE running - own <= $5 ORDER BY id`,
+        [id, after, limit + 1, answerMaxBytes, pageMaxBytes],
       );
+      const kept = rows.slice(0, limit);
+      const more = Number(rows[0]?.page_rows ?? 0) > kept.length;
       return {
         id,
         project,
-        messages: rows.map((row) => ({
+        next: more && kept.length > 0 ? String(kept[kept.length - 1]!.id) : null,
+        messages: kept.map((row) => ({
           role: row.role,
-          content: row.content,
+          content: cutToBytes(row.content, answerMaxBytes),
           ...(row.fuente ? { source: row.fuente } : {}),
           ...(row.consulta ? { query: row.consulta } : {}),
-          ...(row.datos ? { data: row.datos } : {}),
+          ...(row.datos ? { data: row.datos } : row.datos_omitted ? { data: { truncated: true, truncated_by: ['ANSWER_MAX_BYTES'] } } : {}),
           ...(row.error ? { error: row.error } : {}),
           createdAt: new Date(row.created_at),
         })),
@@ -198,3 +274,16 @@ export function createConversationStore(db: Database, settings: ConversationSett
 }
 
 export type ConversationStore = ReturnType<typeof createConversationStore>;
+
+/** The turns (oldest first) whose text, newest first, fits `max` bytes; the turn that crosses it is cut, older ones left out. */
+function boundedHistory(turns: readonly { role: 'user' | 'assistant'; content: string }[], max: number): ChatMessage[] {
+  const kept: ChatMessage[] = [];
+  let left = max;
+  for (let i = turns.length - 1; i >= 0 && left >= 16; i--) {
+    const turn = turns[i]!;
+    const content = cutToBytes(turn.content, left);
+    left -= bytesOf(content);
+    kept.unshift({ role: turn.role, content });
+  }
+  return kept;
+}

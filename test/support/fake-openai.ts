@@ -33,6 +33,8 @@ export class FakeOpenAI {
   retryAfter = '7';
   /** Replies used, in order, before falling back to `mode` (in 'ok' mode). */
   readonly script: ScriptedReply[] = [];
+  /** Decides a reply from the request itself (concurrent requests): used before `script` when it returns one. */
+  responder: ((body: RecordedRequest['body']) => ScriptedReply | undefined) | undefined;
   /** Pause between streamed chunks, so a client can disconnect mid-answer. */
   chunkDelayMs = 0;
   private server: Server | undefined;
@@ -90,7 +92,7 @@ export class FakeOpenAI {
       case 'empty':
       case 'ok': {
         const question = body.messages?.findLast((m) => m.role === 'user')?.content ?? '';
-        const scripted = mode === 'ok' ? this.script.shift() : undefined;
+        const scripted = mode === 'ok' ? (this.responder?.(body) ?? this.script.shift()) : undefined;
         const reply: ScriptedReply = scripted ?? { text: mode === 'empty' ? '' : `Respuesta del modelo a: ${question}` };
         const toolCalls = (reply.toolCalls ?? []).map((call, index) => ({
           id: `call_${index}_${this.requests.length}`,

@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { Row } from '../../src/adapters/db/database.js';
 import { DEMO_PROJECTS } from '../../src/adapters/db/seed.js';
-import type { GuardedSqlRefusal, GuardedSqlResult } from '../../src/services/guarded-sql/execute.js';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_VALUE_BYTES, type GuardedSqlRefusal, type GuardedSqlResult, type TruncationCap } from '../../src/services/guarded-sql/execute.js';
 
 /**
  * Model-written SQL an attacker would make the model send, with what must happen to each: run
@@ -34,6 +35,73 @@ const ownRowsOnly: Expectation = {
     for (const row of rows) expect(row.project).toBe(PROJECT);
   },
 };
+
+const utf8 = new TextEncoder();
+
+/**
+ * What must hold for a query written to produce as many bytes as it can: whatever came back fits
+ * the byte caps (GUARDED_SQL_MAX_BYTES over the rows' JSON, GUARDED_SQL_MAX_VALUE_BYTES per value,
+ * at their defaults), and the result says which caps left something out.
+ */
+const bytesBounded = (...caps: TruncationCap[]): Expectation => ({
+  rows: (rows, result) => {
+    // The driver's JSON may differ a little from PostgreSQL's (numbers as strings, dates): a margin.
+    expect(utf8.encode(JSON.stringify(rows)).length).toBeLessThanOrEqual(DEFAULT_MAX_BYTES + 16_384);
+    for (const row of rows) {
+      for (const value of Object.values(row)) {
+        const text = typeof value === 'string' ? value : value !== null && typeof value === 'object' && !(value instanceof Date) ? JSON.stringify(value) : '';
+        expect(utf8.encode(text).length).toBeLessThanOrEqual(DEFAULT_MAX_VALUE_BYTES + 2);
+      }
+    }
+    expect(result.truncated).toBe(true);
+    for (const cap of caps) expect(result.truncatedBy).toContain(cap);
+  },
+});
+
+/** `levels` CTEs, each concatenating the previous one's text `factor` times: customer × factor^levels. */
+export function widening(levels: number, factor: number, select = 's', tail = ''): string {
+  const ctes = [`w0 AS (SELECT customer AS s, id FROM orders)`];
+  for (let level = 1; level <= levels; level++) ctes.push(`w${level} AS (SELECT ${Array(factor).fill('s').join(' || ')} AS s, id FROM w${level - 1})`);
+  return `WITH ${ctes.join(', ')} SELECT ${select} FROM w${levels}${tail}`;
+}
+
+/**
+ * Queries that pass the guard and make values of hundreds of kilobytes to megabytes each (the
+ * row limit caps rows, not bytes): concatenation doubling through CTEs, casts, arrays, many wide
+ * columns, aggregates of wide text. Also run by the fuzz suite (test/fuzz.test.ts).
+ */
+export const WIDE_QUERIES: [string, string, Expectation][] = [
+  ['wide: a megabyte value per row', widening(8, 4, 's', ' LIMIT 3'), bytesBounded('GUARDED_SQL_MAX_BYTES')],
+  ['wide: 60 kB values on every row', widening(6, 4, 's, id'), bytesBounded('GUARDED_SQL_MAX_BYTES', 'GUARDED_SQL_MAX_VALUE_BYTES')],
+  ['wide: casts concatenated', widening(5, 4, "s || id::text || (id * 1.5)::text || now()::text || current_date::text AS s", ' LIMIT 20'), bytesBounded('GUARDED_SQL_MAX_VALUE_BYTES')],
+  ['wide: an array of wide values', widening(4, 4, 'ARRAY[s, s, s, s] AS a', ' LIMIT 50'), bytesBounded('GUARDED_SQL_MAX_VALUE_BYTES')],
+  ['wide: many wide columns', widening(3, 4, Array.from({ length: 40 }, (_, i) => `s || '${i}' AS c${i}`).join(', ')), bytesBounded('GUARDED_SQL_MAX_BYTES')],
+  ['wide: the max of wide text', widening(5, 4, 'max(s) AS s'), bytesBounded('GUARDED_SQL_MAX_VALUE_BYTES')],
+  ['wide: a cross join within the row limit', 'SELECT a.customer || b.customer || a.customer || b.customer AS s FROM (SELECT customer FROM orders LIMIT 15) a, (SELECT customer FROM orders LIMIT 15) b', {
+    rows: (rows) => expect(rows).toHaveLength(200),
+  }],
+  ['wide: repeat', "SELECT repeat(customer, 1000000) AS s FROM orders", refused()],
+  ['wide: lpad', "SELECT lpad(customer, 100000000, 'x') AS s FROM orders", refused()],
+  ['wide: string_agg', "SELECT string_agg(customer, ',') AS s FROM orders", refused()],
+  ['wide: JSON building', 'SELECT json_agg(o) AS s FROM orders o', refused()],
+];
+
+/**
+ * Generated worst cases for the fuzz suite (test/fuzz.test.ts): `widening` with any depth and
+ * factor, over every output shape above, with or without a LIMIT. Each must come back within the
+ * byte caps, or be refused (cost, timeout), never answered whole.
+ */
+export const wideQueryArb: fc.Arbitrary<string> = fc
+  .record({
+    levels: fc.integer({ min: 0, max: 8 }),
+    factor: fc.integer({ min: 2, max: 4 }),
+    select: fc.constantFrom(
+      's', 's, id', 'ARRAY[s, s, s] AS a', "s || id::text || (id * 1.5)::text || now()::text AS s", 'max(s) AS s',
+      Array.from({ length: 20 }, (_, i) => `s || '${i}' AS c${i}`).join(', '),
+    ),
+    tail: fc.constantFrom('', ' LIMIT 1', ' LIMIT 3', ' LIMIT 50', ' ORDER BY id DESC LIMIT 10'),
+  })
+  .map(({ levels, factor, select, tail }) => widening(levels, factor, select, select.startsWith('max(') ? '' : tail));
 
 /** The attack corpus: [name, model-written SQL, what must happen]. */
 export const CORPUS: [string, string, Expectation][] = [
@@ -112,4 +180,5 @@ export const CORPUS: [string, string, Expectation][] = [
   ['a cartesian join that would run for hours', 'SELECT count(*) AS n FROM orders a, orders b, orders c', { refused: 'timeout', reason: /longer than 500 ms/ }],
   ['a cartesian join hidden in a CTE', 'WITH x AS (SELECT a.id FROM orders a, orders b) SELECT count(*) AS n FROM x, orders c', { refused: 'timeout' }],
   ['a run-time error', 'SELECT 1 / (count(*) - count(*)) AS n FROM orders', { refused: 'failed', reason: /division by zero/ }],
+  ...WIDE_QUERIES,
 ];

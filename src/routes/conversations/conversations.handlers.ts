@@ -22,7 +22,8 @@ export const listConversations: Handler<typeof listConversationsRoute> = async (
 /** GET /api/v1/conversaciones/{id} */
 export const readConversation: Handler<typeof readConversationRoute> = async (c) => {
   const { id } = c.req.valid('param');
-  const conversation = await c.var.services.conversations.read(id, c.var.user.id);
+  const { limite, despues } = c.req.valid('query');
+  const conversation = await c.var.services.conversations.read(id, c.var.user.id, { limit: limite, after: despues });
   return c.json(
     {
       conversacion_id: conversation.id,
@@ -36,6 +37,7 @@ export const readConversation: Handler<typeof readConversationRoute> = async (c)
         ...(message.error ? { error: message.error } : {}),
         creado: message.createdAt.toISOString(),
       })),
+      siguiente: conversation.next,
     },
     200,
   );

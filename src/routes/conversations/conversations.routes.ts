@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { limitReads, requireUser } from '../../middleware/auth.js';
 import { problem, protectedRouteProblems } from '../problems.js';
 import { ProjectSlugSchema } from '../schemas.js';
-import { ConversationListSchema, ConversationSchema } from './conversations.schemas.js';
+import { ConversationListSchema, ConversationPageQuerySchema, ConversationSchema } from './conversations.schemas.js';
 
 export const listConversationsRoute = createRoute({
   method: 'get',
@@ -25,12 +25,13 @@ export const readConversationRoute = createRoute({
   path: '/api/v1/conversaciones/{id}',
   tags: ['chat'],
   summary: 'Read one of your conversations',
+  description: 'One page of the conversation, oldest turn first: follow `siguiente` (as `despues`) for the next page.',
   security: [{ Bearer: [] }],
   middleware: [requireUser, limitReads] as const,
-  request: { params: z.object({ id: z.uuid('must be a conversation id') }) },
+  request: { params: z.object({ id: z.uuid('must be a conversation id') }), query: ConversationPageQuerySchema },
   responses: {
-    200: { description: 'The conversation, oldest turn first', content: { 'application/json': { schema: ConversationSchema } } },
-    400: problem('Not a conversation id'),
+    200: { description: 'A page of the conversation, oldest turn first', content: { 'application/json': { schema: ConversationSchema } } },
+    400: problem('Not a conversation id, or an invalid `limite` or `despues`'),
     403: problem('The conversation belongs to another user'),
     404: problem('Unknown conversation'),
     ...protectedRouteProblems,

@@ -14,9 +14,31 @@ export const ConversationSchema = z
         error: z.string().optional().openapi({ description: 'Set when answering this turn failed: the problem type.' }),
         creado: z.string(),
       }),
-    ),
+    ).openapi({
+      description:
+        'At most `limite` messages after `despues`, oldest first. A page ends after the message that brings it past ' +
+        'CONVERSATION_PAGE_MAX_BYTES (2 MiB by default); each message\'s `contenido` and `datos` are at most ANSWER_MAX_BYTES ' +
+        '(512 KiB) each (larger stored data reads as {"truncated": true, "truncated_by": ["ANSWER_MAX_BYTES"]}), so a page is ' +
+        'at most CONVERSATION_PAGE_MAX_BYTES + 2 × ANSWER_MAX_BYTES + 64 kB of text and data (before JSON escaping).',
+    }),
+    siguiente: z.string().nullable().openapi({ description: 'Pass as `despues` for the next page; null when this page is the last.' }),
   })
   .openapi('Conversation');
+
+export const ConversationPageQuerySchema = z.object({
+  limite: z.coerce
+    .number()
+    .int('must be a whole number from 1 to 200')
+    .min(1, 'must be a whole number from 1 to 200')
+    .max(200, 'must be a whole number from 1 to 200')
+    .optional()
+    .openapi({ description: 'Messages per page (1-200, default 100).' }),
+  despues: z
+    .string()
+    .regex(/^\d{1,18}$/, 'must be the `siguiente` of a previous page')
+    .optional()
+    .openapi({ description: 'The previous page\'s `siguiente`: this page starts after it. Unset: the first page.' }),
+});
 
 export const ConversationListSchema = z
   .array(

@@ -66,7 +66,7 @@ export type AnswererDeps = {
   /** The projects' documents; questions of a project with relevant passages are answered from them. */
   knowledge?: KnowledgeStore | undefined;
   /** Guarded model-written SQL, for projects that opt in; absent where the parser cannot run. */
-  guardedSql?: { parser: SqlParser; rowLimit: number; timeoutMs: number; maxCost?: number } | undefined;
+  guardedSql?: { parser: SqlParser; rowLimit: number; timeoutMs: number; maxCost?: number; maxBytes?: number; maxValueBytes?: number } | undefined;
 };
 
 /** Database answers kept at once when the result cache is on. */
@@ -206,13 +206,15 @@ export function createAnswerer(deps: AnswererDeps) {
         rowLimit: engine.rowLimit,
         timeoutMs: engine.timeoutMs,
         maxCost: engine.maxCost,
+        maxBytes: engine.maxBytes,
+        maxValueBytes: engine.maxValueBytes,
       });
     } catch (error) {
       if (error instanceof GuardedSqlRefusal) return { fuente: 'openai', respuesta: CANNOT_ANSWER_SAFELY[language](error.reason), metrics };
       throw error;
     }
     const dbMs = elapsed(started);
-    const datos = { rows: result.rows, truncated: result.truncated };
+    const datos = { rows: result.rows, truncated: result.truncated, ...(result.truncatedBy.length > 0 ? { truncated_by: result.truncatedBy } : {}) };
     messages.push(
       { role: 'assistant', content: text, toolCalls: [toolCall] },
       { role: 'tool', toolCallId: toolCall.id, content: JSON.stringify(datos) },

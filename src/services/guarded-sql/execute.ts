@@ -5,6 +5,13 @@ import type { SqlParser } from './parser.js';
 
 const DEFAULT_ROW_LIMIT = 200;
 const DEFAULT_TIMEOUT_MS = 2_000;
+/** GUARDED_SQL_MAX_BYTES: the rows' JSON size (row_to_json), summed, that may reach the process. */
+export const DEFAULT_MAX_BYTES = 262_144;
+/** GUARDED_SQL_MAX_VALUE_BYTES: one value (a string, or an array's JSON) longer than this is cut. */
+export const DEFAULT_MAX_VALUE_BYTES = 4_096;
+/** The bookkeeping columns the bounded statement adds after the query's own (removed from the rows). */
+const ROWS_COLUMN = '__guarded_rows';
+const BYTES_COLUMN = '__guarded_bytes';
 /**
  * The planner cost above which PGlite refuses a query (GUARDED_SQL_MAX_COST). Measured on the
  * demo data (3,300 orders; README "Safety model for model-written SQL"): ordinary questions
@@ -62,6 +69,14 @@ export type GuardedSqlOptions = {
    * without running. Ignored where statement_timeout holds. Default 1,000,000.
    */
   maxCost?: number;
+  /**
+   * At most this many bytes of rows (each row's JSON, row_to_json, summed) reach the
+   * process: PostgreSQL itself stops at the first row past it, so a megabyte value is never
+   * sent. 1 KiB..16 MiB, default 256 KiB.
+   */
+  maxBytes?: number;
+  /** A string value (or an array's or object's JSON) longer than this many bytes is cut (16..1 MiB, default 4 KiB). */
+  maxValueBytes?: number;
   /** What the query may read: the project's model's tables and exposed columns (guardedAccessFor). */
   allow: SqlAllowList;
   /** The allow-listed tables scoped to the tenant (`schema.table`): each must carry the tenant policy. */
@@ -71,11 +86,38 @@ export type GuardedSqlOptions = {
 export type GuardedSqlResult = {
   /** At most rowLimit rows, as the driver returns them. */
   rows: Row[];
-  /** True when the query had more rows than rowLimit. */
+  /** True when the query had more rows than came back, or a value was cut. */
   truncated: boolean;
+  /**
+   * Which caps applied, by setting name: GUARDED_SQL_ROW_LIMIT (more rows than the row
+   * limit), GUARDED_SQL_MAX_BYTES (rows left out past the byte cap), GUARDED_SQL_MAX_VALUE_BYTES
+   * (values cut). Empty when nothing was left out.
+   */
+  truncatedBy: TruncationCap[];
   /** The statement as checked and run (inside the row-limiting wrapper). */
   sql: string;
 };
+
+export type TruncationCap = 'GUARDED_SQL_ROW_LIMIT' | 'GUARDED_SQL_MAX_BYTES' | 'GUARDED_SQL_MAX_VALUE_BYTES';
+
+/**
+ * The statement that runs: the checked, row-limited statement (guardedStatement, $1) in a
+ * wrapper that sums the rows' JSON size in PostgreSQL and keeps only the rows whose running
+ * total stays within $2 bytes. The rows past it are computed by the server but never sent.
+ * Every result has at least one row: its ROWS_COLUMN says how many rows the query had (up to
+ * $1); when no row fits, the one row has only nulls and a null BYTES_COLUMN.
+ */
+export function boundedStatement(normalized: string): string {
+  return `WITH guarded_rows AS MATERIALIZED (
+  SELECT g, sum(octet_length(row_to_json(g)::text)) OVER (ROWS UNBOUNDED PRECEDING) AS running FROM (
+${guardedStatement(normalized)}
+  ) AS g
+)
+SELECT (kept.g).*, counted.n AS ${ROWS_COLUMN}, kept.running AS ${BYTES_COLUMN}
+  FROM (SELECT count(*) AS n FROM guarded_rows) AS counted
+  LEFT JOIN guarded_rows AS kept ON kept.running <= $2
+ ORDER BY kept.running`;
+}
 
 /** A tenant value: what a project's tenant column holds (an id, a slug), never SQL. */
 const MAX_TENANT_CHARS = 200;
@@ -113,10 +155,15 @@ const cannotTimeOut = (db: Database) => db.enforcesStatementTimeout !== true;
  * DatabaseUnavailableError, as for any other query.
  */
 export async function runGuardedSql(db: Database, options: GuardedSqlOptions): Promise<GuardedSqlResult> {
-  const { sql, tenant, parser, rowLimit = DEFAULT_ROW_LIMIT, timeoutMs = DEFAULT_TIMEOUT_MS, maxCost = DEFAULT_MAX_COST, allow, scoped } = options;
+  const {
+    sql, tenant, parser, rowLimit = DEFAULT_ROW_LIMIT, timeoutMs = DEFAULT_TIMEOUT_MS, maxCost = DEFAULT_MAX_COST,
+    maxBytes = DEFAULT_MAX_BYTES, maxValueBytes = DEFAULT_MAX_VALUE_BYTES, allow, scoped,
+  } = options;
   if (!Number.isInteger(rowLimit) || rowLimit < 1 || rowLimit > 10_000) throw new RangeError('rowLimit must be an integer from 1 to 10000');
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) throw new RangeError('timeoutMs must be an integer from 1 to 60000');
   if (!Number.isInteger(maxCost) || maxCost < 1) throw new RangeError('maxCost must be a positive integer');
+  if (!Number.isInteger(maxBytes) || maxBytes < 1_024 || maxBytes > 16_777_216) throw new RangeError('maxBytes must be an integer from 1024 to 16777216');
+  if (!Number.isInteger(maxValueBytes) || maxValueBytes < 16 || maxValueBytes > 1_048_576) throw new RangeError('maxValueBytes must be an integer from 16 to 1048576');
   if (typeof tenant !== 'string' || tenant === '' || tenant.length > MAX_TENANT_CHARS) throw new RangeError('tenant must be a project\'s tenant value');
 
   const capped = cannotTimeOut(db);
@@ -125,20 +172,64 @@ export async function runGuardedSql(db: Database, options: GuardedSqlOptions): P
   const unsupported = guardedSqlUnsupported(db);
   if (unsupported || !db.transaction) throw new GuardedSqlRefusal('unavailable', unsupported ?? 'no transactions');
 
-  const statement = guardedStatement(checked.normalized);
-  const rows = await db.transaction(
+  const statement = boundedStatement(checked.normalized);
+  const params = [rowLimit + 1, maxBytes];
+  const bounded = await db.transaction(
     async (tx) => {
       await enterGuard(tx, scoped, tenant, timeoutMs);
-      if (capped) await refuseCostly(tx, statement, [rowLimit + 1], maxCost);
+      if (capped) await refuseCostly(tx, statement, params, maxCost);
       try {
-        return await tx.query(statement, [rowLimit + 1]);
+        return await tx.query(statement, params);
       } catch (error) {
         throw refusalFor(error, timeoutMs);
       }
     },
     { readOnly: true, rollback: true },
   );
-  return { rows: rows.slice(0, rowLimit), truncated: rows.length > rowLimit, sql: checked.normalized };
+  const total = Number(bounded[0]?.[ROWS_COLUMN] ?? 0);
+  const kept = bounded[0]?.[BYTES_COLUMN] == null ? [] : bounded;
+  const rows = kept.slice(0, rowLimit).map(({ [ROWS_COLUMN]: _rows, [BYTES_COLUMN]: _bytes, ...row }) => row);
+  const truncatedBy: TruncationCap[] = [];
+  if (total > rowLimit) truncatedBy.push('GUARDED_SQL_ROW_LIMIT');
+  if (kept.length < Math.min(total, rowLimit)) truncatedBy.push('GUARDED_SQL_MAX_BYTES');
+  if (cutValues(rows, maxValueBytes)) truncatedBy.push('GUARDED_SQL_MAX_VALUE_BYTES');
+  return { rows, truncated: truncatedBy.length > 0, truncatedBy, sql: checked.normalized };
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A string's UTF-8 length, counted only when it could exceed `max`. */
+const overBytes = (text: string, max: number) => text.length * 3 > max && encoder.encode(text).length > max;
+
+/** `text` cut to at most `max` UTF-8 bytes, ending in "…" (3 bytes). */
+export function cutToBytes(text: string, max: number): string {
+  if (!overBytes(text, max)) return text;
+  const head = decoder.decode(encoder.encode(text.slice(0, max)).subarray(0, Math.max(0, max - 3)));
+  // A character split at the cut decodes as U+FFFD: drop it.
+  return `${head.replace(/\uFFFD$/, '')}…`;
+}
+
+/** Cuts every value of `rows` longer than `max` bytes (in place); whether any was. */
+function cutValues(rows: Row[], max: number): boolean {
+  let cut = false;
+  for (const row of rows) {
+    for (const [key, value] of Object.entries(row)) {
+      if (typeof value === 'string') {
+        if (overBytes(value, max)) {
+          row[key] = cutToBytes(value, max);
+          cut = true;
+        }
+      } else if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
+        const json = JSON.stringify(value);
+        if (overBytes(json, max)) {
+          row[key] = cutToBytes(json, max);
+          cut = true;
+        }
+      }
+    }
+  }
+  return cut;
 }
 
 /** Verifies the database side of the guard, then becomes the reader for the rest of the transaction. */
