@@ -12,6 +12,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const HEAVY_FILES = [
   'test/bench-smoke.test.ts',
   'test/faults.test.ts',
+  'test/memory.test.ts',
   'test/node-entry.test.ts',
   'test/runtimes.test.ts',
   'test/startup-errors.test.ts',
