@@ -210,15 +210,16 @@ describe.each(DATABASE_KINDS)('conversation memory on the %s PostgreSQL', (kind)
     expect(messages.at(-1)!.content).toBe('¿Y una outbound?');
   });
 
-  it('stores at most ANSWER_MAX_BYTES of an answer', async () => {
+  it('sends and stores at most ANSWER_MAX_BYTES of an answer: the client is told what the conversation keeps', async () => {
     const capped = buildApp(test.db, { OPENAI_API_KEY: 'sk-local', OPENAI_BASE_URL: model.baseURL, OPENAI_MAX_RETRIES: '0', ANSWER_MAX_BYTES: '4096' });
     model.script.push({ text: 'ñ'.repeat(20_000) });
     const response = await ask(capped, question('Explícame qué es una orden inbound', 'conocimiento_general'));
-    const { conversacion_id: id } = (await response.json()) as ChatJson;
+    const { conversacion_id: id, respuesta } = (await response.json()) as ChatJson & { respuesta: string };
     const stored = (await (await read(id)).json()) as Conversation;
     const answer = stored.mensajes[1]!.contenido;
     expect(utf8.encode(answer).length).toBeLessThanOrEqual(4096);
     expect(answer).toMatch(/^ñ+…$/);
+    expect(respuesta).toBe(answer);
   });
 
   it('deletes conversations idle for longer than CONVERSATION_RETENTION_DAYS', async () => {
