@@ -68,7 +68,7 @@ export function createServiceContainer(deps: ContainerDeps) {
       projects,
       projectListing: createProjectListing(projects),
       conversations,
-      chat: createChatService({ projects, conversations, answer, describeFailure: deps.describeFailure, answerMaxBytes: config.ANSWER_MAX_BYTES }),
+      chat: createChatService({ projects, conversations, answer, describeFailure: deps.describeFailure }),
       documents: createDocumentService({
         projects,
         knowledge,

@@ -3,7 +3,7 @@ import type { Database } from '../adapters/db/database.js';
 import { ForbiddenError, InvalidInputError, NotFoundError } from './errors.js';
 import type { ChatMessage } from '../adapters/llm/model.js';
 import type { SemanticCall } from './chat/semantic.js';
-import { cutToBytes } from './guarded-sql/execute.js';
+import { cutToBytes, utf8Bytes } from './bytes.js';
 
 /** ANSWER_MAX_BYTES: a stored answer's text, and its data's JSON, each at most this (and so each message read back). */
 export const DEFAULT_ANSWER_MAX_BYTES = 524_288;
@@ -58,8 +58,6 @@ export type ConversationSettings = {
 /** One page of a conversation's messages, oldest first, and where the next page starts (null: none). */
 export type ConversationPage = { id: string; project: string; messages: StoredMessage[]; next: string | null };
 
-const utf8 = new TextEncoder();
-const bytesOf = (text: string) => utf8.encode(text).length;
 
 /**
  * `datos` as stored: at most `max` bytes of JSON. Rows that do not fit are left out (and
@@ -67,20 +65,23 @@ const bytesOf = (text: string) => utf8.encode(text).length;
  */
 export function boundedData(datos: Record<string, unknown>, max: number): Record<string, unknown> {
   const json = JSON.stringify(datos);
-  if (json.length <= max / 3 || bytesOf(json) <= max) return datos;
+  if (json.length <= max / 3 || utf8Bytes(json) <= max) return datos;
   const truncatedBy = [...(Array.isArray(datos.truncated_by) ? datos.truncated_by : []), 'ANSWER_MAX_BYTES'];
   const note = { truncated: true, truncated_by: truncatedBy };
   if (!Array.isArray(datos.rows)) return note;
   const { rows: _rows, ...rest } = datos;
-  let used = bytesOf(JSON.stringify({ ...rest, ...note, rows: [] }));
+  let used = utf8Bytes(JSON.stringify({ ...rest, ...note, rows: [] }));
   const rows: unknown[] = [];
   for (const row of datos.rows) {
-    used += bytesOf(JSON.stringify(row)) + 1;
+    used += utf8Bytes(JSON.stringify(row)) + 1;
     if (used > max) break;
     rows.push(row);
   }
   return { ...rest, rows, ...note };
 }
+
+/** What recordAnswer stores of an answer. */
+type StorableAnswer = { respuesta: string; fuente: string; consulta?: string; datos?: Record<string, unknown>; call?: SemanticCall };
 
 /** When expired conversations were last purged. */
 export type PurgeSchedule = { last: number };
@@ -181,24 +182,25 @@ export function createConversationStore(db: Database, settings: ConversationSett
      */
     startNew,
 
-    async recordAnswer(
-      id: string,
-      answer: { respuesta: string; fuente: string; consulta?: string; datos?: Record<string, unknown>; call?: SemanticCall },
-    ): Promise<void> {
+    /** Stores the answer within ANSWER_MAX_BYTES and returns it as stored, for the client to be told the same. */
+    async recordAnswer<A extends StorableAnswer>(id: string, full: A): Promise<A> {
+      const respuesta = cutToBytes(full.respuesta, answerMaxBytes);
+      const answer: A = full.datos ? { ...full, respuesta, datos: boundedData(full.datos, answerMaxBytes) } : respuesta === full.respuesta ? full : { ...full, respuesta };
       await db.query(
         `INSERT INTO ${t.messages} (conversation_id, role, content, fuente, consulta, datos, query_call, write_key)
          VALUES ($1, 'assistant', $2, $3, $4, $5::jsonb, $6::jsonb, $7)
          ON CONFLICT (write_key) DO NOTHING`,
         [
           id,
-          cutToBytes(answer.respuesta, answerMaxBytes),
+          answer.respuesta,
           answer.fuente,
           answer.consulta ?? null,
-          answer.datos ? JSON.stringify(boundedData(answer.datos, answerMaxBytes)) : null,
+          answer.datos ? JSON.stringify(answer.datos) : null,
           answer.call ? JSON.stringify(answer.call) : null,
           crypto.randomUUID(),
         ],
       );
+      return answer;
     },
 
     /** Records that answering failed, with the problem type the client got. */
@@ -282,7 +284,7 @@ function boundedHistory(turns: readonly { role: 'user' | 'assistant'; content: s
   for (let i = turns.length - 1; i >= 0 && left >= 16; i--) {
     const turn = turns[i]!;
     const content = cutToBytes(turn.content, left);
-    left -= bytesOf(content);
+    left -= utf8Bytes(content);
     kept.unshift({ role: turn.role, content });
   }
   return kept;

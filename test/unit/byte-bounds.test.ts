@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cutToBytes } from '../../src/services/guarded-sql/execute.js';
+import { cutToBytes } from '../../src/services/bytes.js';
 import { boundedData } from '../../src/services/conversations.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text).length;

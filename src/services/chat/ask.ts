@@ -1,6 +1,5 @@
 import type { Answer, Question } from './answer.js';
-import { boundedData, type ConversationContext, type ConversationStore } from '../conversations.js';
-import { cutToBytes } from '../guarded-sql/execute.js';
+import type { ConversationContext, ConversationStore } from '../conversations.js';
 import type { Project, ProjectDirectory, ProjectLookup } from '../projects.js';
 
 export type AskInput = {
@@ -34,16 +33,7 @@ export type ChatServiceDeps = {
   answer: (question: Question) => Promise<Answer>;
   /** What the client is told about a failure, stored with the failed turn. */
   describeFailure: (error: unknown) => string;
-  /** ANSWER_MAX_BYTES: the answer's text, and its data's JSON, each at most this, as sent and as stored. */
-  answerMaxBytes: number;
 };
-
-/** The answer within ANSWER_MAX_BYTES: the client is told exactly what the conversation keeps. */
-function bounded(answer: Answer, max: number): Answer {
-  const respuesta = cutToBytes(answer.respuesta, max);
-  if ('datos' in answer) return { ...answer, respuesta, datos: boundedData(answer.datos, max) };
-  return respuesta === answer.respuesta ? answer : { ...answer, respuesta };
-}
 
 /**
  * Asking a question in a project: access, conversation memory, the answer. The question is
@@ -69,7 +59,7 @@ export function createChatService(deps: ChatServiceDeps) {
       const { context, stored } = await conversationFor(input, project);
       stored.catch(() => {}); // awaited below; this only keeps an early failure from being unhandled
       try {
-        const full = await deps.answer({
+        const answered = await deps.answer({
           text: input.text,
           project,
           history: context.history,
@@ -77,9 +67,9 @@ export function createChatService(deps: ChatServiceDeps) {
           signal: input.signal,
           onDelta: input.onDelta,
         });
-        const answer = bounded(full, deps.answerMaxBytes);
         await stored;
-        await deps.conversations.recordAnswer(context.id, answer);
+        // The client is told exactly what the conversation keeps (within ANSWER_MAX_BYTES).
+        const answer = await deps.conversations.recordAnswer(context.id, answered);
         return { answer, project, conversationId: context.id, lookup };
       } catch (error) {
         await stored.then(() => deps.conversations.recordFailure(context.id, deps.describeFailure(error))).catch(() => {});
