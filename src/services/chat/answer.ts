@@ -287,6 +287,7 @@ type SemanticProject = NonNullable<Project['semantic']>;
 
 export const RUN_SQL = 'run_sql';
 const runSqlArguments = z.object({ sql: z.string().min(1).max(MAX_SQL_LENGTH) });
+const RUN_SQL_PARAMETERS = toolParameters(runSqlArguments);
 
 /** The run_sql tool: its description is the project's tables as its semantic model declares them. */
 function runSqlTool(rowLimit: number, summary: string): ToolSpec {
@@ -295,7 +296,7 @@ function runSqlTool(rowLimit: number, summary: string): ToolSpec {
     description:
       `Run ONE read-only PostgreSQL SELECT over this project's data when no other tool fits. Only these tables and columns exist:\n${summary}\n` +
       `Only this project's rows are visible; do not filter by project or tenant. At most ${rowLimit} rows come back.`,
-    parameters: toolParameters(runSqlArguments),
+    parameters: RUN_SQL_PARAMETERS,
   };
 }
 

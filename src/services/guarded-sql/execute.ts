@@ -1,4 +1,5 @@
 import { DatabaseUnavailableError, type Database, type Row, type Transaction } from '../../adapters/db/database.js';
+import { cutToBytes, overBytes } from '../bytes.js';
 import { checkSql, guardedStatement, type SqlAllowList } from './guard.js';
 import { GUARDED_SQL_ROLE, TENANT_POLICY, TENANT_SETTING } from './model-access.js';
 import type { SqlParser } from './parser.js';
@@ -146,7 +147,7 @@ const cannotTimeOut = (db: Database) => db.enforcesStatementTimeout !== true;
  *   SELECT set_config('statement_timeout', $1, true), set_config('chat.tenant', $2, true),
  *          set_config('search_path', 'pg_catalog, public, pg_temp', true)
  *   EXPLAIN (FORMAT JSON) <the statement below>       -- PGlite only: refused above maxCost
- *   SELECT * FROM (<query>) AS guarded LIMIT $1       -- rowLimit + 1, to see truncation
+ *   <query> LIMIT rowLimit + 1, in boundedStatement   -- rows past GUARDED_SQL_MAX_BYTES never sent
  *   ROLLBACK
  *
  * The checker, the role's grants and row-level security are the boundary; the read-only
@@ -196,20 +197,6 @@ export async function runGuardedSql(db: Database, options: GuardedSqlOptions): P
   return { rows, truncated: truncatedBy.length > 0, truncatedBy, sql: checked.normalized };
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** A string's UTF-8 length, counted only when it could exceed `max`. */
-const overBytes = (text: string, max: number) => text.length * 3 > max && encoder.encode(text).length > max;
-
-/** `text` cut to at most `max` UTF-8 bytes, ending in "…" (3 bytes). */
-export function cutToBytes(text: string, max: number): string {
-  if (!overBytes(text, max)) return text;
-  const head = decoder.decode(encoder.encode(text.slice(0, max)).subarray(0, Math.max(0, max - 3)));
-  // A character split at the cut decodes as U+FFFD: drop it.
-  return `${head.replace(/\uFFFD$/, '')}…`;
-}
-
 /** Cuts every value of `rows` longer than `max` bytes (in place); whether any was. */
 function cutValues(rows: Row[], max: number): boolean {
   let cut = false;
@@ -235,7 +222,7 @@ function cutValues(rows: Row[], max: number): boolean {
 /** Verifies the database side of the guard, then becomes the reader for the rest of the transaction. */
 async function enterGuard(tx: Transaction, scoped: readonly string[], tenant: string, timeoutMs: number): Promise<void> {
   const problem = await readerProblem(tx, scoped);
-  if (problem) throw new GuardedSqlRefusal('unavailable', problem);
+  if (problem) throw new GuardedSqlRefusal('unavailable', problem.reason);
   try {
     await tx.query(`SET LOCAL ROLE ${GUARDED_SQL_ROLE}`);
   } catch (error) {
@@ -254,9 +241,10 @@ async function enterGuard(tx: Transaction, scoped: readonly string[], tenant: st
  * or undefined: the reader role must exist with no more privileges than it should, and each
  * table must have row-level security on, the tenant policy, and no other permissive SELECT
  * policy that applies to the reader (permissive policies are OR-ed: one would widen it). The
- * reader owns nothing, so "on" is enough: FORCE matters only to a table's owner.
+ * reader owns nothing, so "on" is enough: FORCE matters only to a table's owner. `noRole`: the
+ * role itself is missing, so nothing else about it can be asked.
  */
-export async function readerProblem(db: Pick<Database, 'query'>, scoped: readonly string[]): Promise<string | undefined> {
+export async function readerProblem(db: Pick<Database, 'query'>, scoped: readonly string[]): Promise<{ reason: string; noRole: boolean } | undefined> {
   const [role] = await db.query<{ unsafe: boolean; guarded: string[] }>(
     `SELECT r.rolsuper OR r.rolbypassrls OR EXISTS (SELECT 1 FROM pg_auth_members m WHERE m.member = r.oid) AS unsafe,
             ARRAY(SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -268,10 +256,15 @@ export async function readerProblem(db: Pick<Database, 'query'>, scoped: readonl
        FROM pg_roles r WHERE r.rolname = $1`,
     [GUARDED_SQL_ROLE, [...scoped], TENANT_POLICY],
   );
-  if (!role) return `model-written SQL is not set up on this database (no role ${GUARDED_SQL_ROLE})`;
-  if (role.unsafe) return `model-written SQL is disabled: the role ${GUARDED_SQL_ROLE} has more privileges than it should`;
+  if (!role) return { reason: `model-written SQL is not set up on this database (no role ${GUARDED_SQL_ROLE})`, noRole: true };
+  if (role.unsafe) return { reason: `model-written SQL is disabled: the role ${GUARDED_SQL_ROLE} has more privileges than it should`, noRole: false };
   const missing = scoped.filter((table) => !role.guarded.includes(table));
-  if (missing.length > 0) return `model-written SQL is disabled: row-level security is not enforced on ${missing.join(', ')} (run the statements of npm run model:check -- FILE --guarded-sql)`;
+  if (missing.length > 0) {
+    return {
+      reason: `model-written SQL is disabled: row-level security is not enforced on ${missing.join(', ')} (run the statements of npm run model:check -- FILE --guarded-sql)`,
+      noRole: false,
+    };
+  }
   return undefined;
 }
 

@@ -16,8 +16,8 @@ export async function guardedSqlSetupProblems(db: Database, project: SemanticMod
   const access = guardedAccessFor(project);
   if (!access.ok) return [access.reason];
   const reader = await readerProblem(db, access.scoped);
-  if (reader?.includes(`no role ${GUARDED_SQL_ROLE}`)) return [reader];
-  const problems = reader ? [reader] : [];
+  if (reader?.noRole) return [reader.reason];
+  const problems = reader ? [reader.reason] : [];
 
   const pairs = access.tables.flatMap((t) => t.columns.map((column) => [t.table, column] as const));
   const privileges = await db.query<{ tbl: string; col: string; ok: boolean | null }>(
