@@ -50,6 +50,8 @@ export type AppEnv = {
       clientAddress?: string;
       /** Aborted when the client goes away or the request deadline passes. */
       signal?: AbortSignal;
+      /** The request deadline (middleware/deadline.ts): `told` aborts with the error it sent; `settle` stops it. */
+      deadline?: { told: AbortSignal; settle: () => void };
       logFields?: LogFields;
     };
 };

@@ -16,7 +16,7 @@ import { createOpenAIChatModel } from './adapters/llm/openai.js';
 import type { OpenAIModelOptions } from './adapters/llm/openai-client.js';
 import { identify } from './middleware/auth.js';
 import { addressKey, clientAddressOf, type ClientAddressReader } from './middleware/client-address.js';
-import { requestDeadline } from './middleware/deadline.js';
+import { requestDeadline, requestTimedOut } from './middleware/deadline.js';
 import { requestContext, type DatabaseSource } from './middleware/request-context.js';
 import { requestLog } from './middleware/request-log.js';
 import { createMemoryRateLimitStore } from './adapters/ratelimit/memory.js';
@@ -85,13 +85,15 @@ export function createApp(deps: AppDeps) {
   const log = deps.log ?? (() => {});
   const source = databaseSource(deps);
 
+  const describeFailure = (error: unknown) => `urn:chat-api:problem:${toProblem(error).code}`;
   const bindServices = createServiceContainer({
     config,
     now,
     model: deps.model !== undefined ? deps.model : createModel(config),
     embeddings: deps.embeddings !== undefined ? deps.embeddings : createEmbeddings(config),
     sqlParser: deps.sqlParser,
-    describeFailure: (error) => `urn:chat-api:problem:${toProblem(error).code}`,
+    describeFailure,
+    unfinishedTurnFailure: describeFailure(requestTimedOut(config.REQUEST_TIMEOUT_MS)),
   });
   // Three limiters over one store (keys are prefixed by policy), each announcing its own policies.
   const store = deps.rateLimitStore ?? createMemoryRateLimitStore();

@@ -40,6 +40,7 @@ function services(ttl = '0') {
     embeddings: null,
     now: () => new Date(),
     describeFailure: () => 'test',
+    unfinishedTurnFailure: 'test',
   });
 }
 

@@ -217,6 +217,7 @@ function containerDeps(ttlMs: string) {
     embeddings: null,
     now: () => new Date(),
     describeFailure: () => 'test',
+    unfinishedTurnFailure: 'test',
   };
 }
 

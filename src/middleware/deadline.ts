@@ -12,7 +12,9 @@ export type DeadlineOptions = {
 /**
  * Bounds the whole request: past `requestMs` the client gets a 504 problem and the request's
  * signal aborts, which cancels an in-flight model call. The signal also aborts when the client
- * leaves.
+ * leaves. `deadline.told` aborts only when the deadline sent the client an error (its reason);
+ * a streamed answer stays under the deadline until its handler calls `deadline.settle()`, just
+ * before it sends the outcome.
  *
  * A slow client is the client's fault: while its body is still arriving — past `bodyMs`, or when
  * the whole deadline passes first — the answer is 408 `request-timeout` with `Connection: close`
@@ -23,32 +25,40 @@ export type DeadlineOptions = {
 export function requestDeadline({ requestMs, bodyMs }: DeadlineOptions) {
   const bodyDeadlineMs = Math.min(bodyMs, requestMs);
   return createMiddleware<AppEnv>(async (c, next) => {
-    const deadline = new AbortController();
-    c.set('signal', AbortSignal.any([c.req.raw.signal, deadline.signal]));
+    // Aborted with the error the client is sent, when the deadline sends one.
+    const told = new AbortController();
+    c.set('signal', AbortSignal.any([c.req.raw.signal, told.signal]));
     const body = watchBody(c.req.raw);
     if (body) c.req.raw = body.request;
     const timers: ReturnType<typeof setTimeout>[] = [];
+    const settle = () => {
+      for (const timer of timers) clearTimeout(timer);
+    };
+    c.set('deadline', { told: told.signal, settle });
     const expired = new Promise<never>((_, reject) => {
       const fail = (error: ProblemError) => {
-        deadline.abort();
+        told.abort(error);
         reject(error);
       };
       const slowBody = (ms: number) =>
         new ProblemError(408, 'request-timeout', `the request body did not arrive within ${ms} ms`, { headers: { Connection: 'close' } });
       if (body) timers.push(setTimeout(() => body.received() || fail(slowBody(bodyDeadlineMs)), bodyDeadlineMs));
-      timers.push(
-        setTimeout(
-          () => fail(body && !body.received() ? slowBody(requestMs) : new ProblemError(504, 'request-timeout', `no answer within ${requestMs} ms`)),
-          requestMs,
-        ),
-      );
+      timers.push(setTimeout(() => fail(body && !body.received() ? slowBody(requestMs) : requestTimedOut(requestMs)), requestMs));
     });
+    let streaming = false;
     try {
       await Promise.race([next(), expired]);
+      streaming = c.res.headers.get('Content-Type')?.startsWith('text/event-stream') ?? false;
     } finally {
-      for (const timer of timers) clearTimeout(timer);
+      // A streamed answer is still being worked out: its handler settles the deadline once it has one.
+      if (!streaming) settle();
     }
   });
+}
+
+/** The whole request took longer than REQUEST_TIMEOUT_MS: 504 `request-timeout`. */
+export function requestTimedOut(requestMs: number): ProblemError {
+  return new ProblemError(504, 'request-timeout', `no answer within ${requestMs} ms`);
 }
 
 /**

@@ -21,6 +21,8 @@ export type ContainerDeps = {
   now: () => Date;
   /** What a failure is called where it is stored with its conversation (the problem type the client got). */
   describeFailure: (error: unknown) => string;
+  /** What a turn left without an outcome past the request deadline is recorded as (the deadline's problem type). */
+  unfinishedTurnFailure: string;
 };
 
 /**
@@ -56,6 +58,7 @@ export function createServiceContainer(deps: ContainerDeps) {
       historyMaxBytes: config.CONVERSATION_HISTORY_MAX_BYTES,
       answerMaxBytes: config.ANSWER_MAX_BYTES,
       pageMaxBytes: config.CONVERSATION_PAGE_MAX_BYTES,
+      unfinished: { afterMs: config.REQUEST_TIMEOUT_MS, failure: deps.unfinishedTurnFailure },
       now,
       purge,
     });

@@ -4,6 +4,7 @@ import { ForbiddenError, InvalidInputError, NotFoundError } from './errors.js';
 import type { ChatMessage } from '../adapters/llm/model.js';
 import type { SemanticCall } from './chat/semantic.js';
 import { cutToBytes, utf8Bytes } from './bytes.js';
+import { createConversationWrites } from './conversation-writes.js';
 
 /** ANSWER_MAX_BYTES: a stored answer's text, and its data's JSON, each at most this (and so each message read back). */
 export const DEFAULT_ANSWER_MAX_BYTES = 524_288;
@@ -53,7 +54,19 @@ export type ConversationSettings = {
   pageMaxBytes?: number;
   /** CONVERSATION_HISTORY_MAX_BYTES (default 32 KiB). */
   historyMaxBytes?: number;
+  /**
+   * A turn with no outcome recorded once its request's deadline (REQUEST_TIMEOUT_MS) has passed
+   * ended without one (a killed process, a hung database link): it is recorded as `failure`,
+   * the problem type a client past the deadline gets.
+   */
+  unfinished: { afterMs: number; failure: string };
 };
+
+/** A question being answered: where its outcome (answer or failure) is recorded. */
+export type Turn = { conversationId: string; outcomeKey: string };
+
+/** A question just asked: its conversation's context, its turn, and the question's write (in flight). */
+export type OpenedTurn = { context: ConversationContext; turn: Turn; stored: Promise<void> };
 
 /** One page of a conversation's messages, oldest first, and where the next page starts (null: none). */
 export type ConversationPage = { id: string; project: string; messages: StoredMessage[]; next: string | null };
@@ -101,8 +114,10 @@ type MessageRow = {
 const PURGE_EVERY_MS = 10 * 60_000;
 
 /**
- * Conversation memory: the question is stored before answering and the answer (or the
- * failure) after, so no turn is lost. Conversations belong to one user and one project.
+ * Conversation memory: the question is stored (with a pending outcome) before answering and the
+ * answer or the failure the client was told after, so no turn is lost or half-written; writes
+ * of concurrent requests share commits (conversation-writes.ts). Conversations belong to one
+ * user and one project.
  */
 export function createConversationStore(db: Database, settings: ConversationSettings) {
   const now = settings.now ?? (() => new Date());
@@ -110,15 +125,34 @@ export function createConversationStore(db: Database, settings: ConversationSett
   const answerMaxBytes = settings.answerMaxBytes ?? DEFAULT_ANSWER_MAX_BYTES;
   const pageMaxBytes = settings.pageMaxBytes ?? DEFAULT_PAGE_MAX_BYTES;
   const historyMaxBytes = settings.historyMaxBytes ?? DEFAULT_HISTORY_MAX_BYTES;
+  const writes = createConversationWrites(db, t);
 
-  /** Deletes conversations idle for longer than the retention, at most every 10 minutes. */
+  /**
+   * At most every 10 minutes (and so on a process's first question): records the unfinished turns
+   * of every conversation, and deletes conversations idle for longer than the retention.
+   */
   async function purgeExpired(): Promise<void> {
-    if (settings.retentionDays <= 0 || now().getTime() - purge.last < PURGE_EVERY_MS) return;
+    if (now().getTime() - purge.last < PURGE_EVERY_MS) return;
     purge.last = now().getTime();
+    await sweepUnfinished();
+    if (settings.retentionDays <= 0) return;
     await db.query(`DELETE FROM ${t.conversations} WHERE updated_at < $1::timestamptz - make_interval(days => $2::int)`, [
       now().toISOString(),
       settings.retentionDays,
     ]);
+  }
+
+  /**
+   * Turns still pending past the request deadline (one conversation's, or all) get the failure a
+   * client past the deadline is told. The database's clock on both sides: created_at is its own.
+   */
+  async function sweepUnfinished(conversationId?: string): Promise<void> {
+    await db.query(
+      `UPDATE ${t.messages} SET pending = false, error = $1
+        WHERE pending AND created_at < clock_timestamp() - make_interval(secs => $2::float8 / 1000)
+          AND ($3::uuid IS NULL OR conversation_id = $3::uuid)`,
+      [settings.unfinished.failure, settings.unfinished.afterMs, conversationId ?? null],
+    );
   }
 
   async function owned(id: string, userId: string): Promise<{ project: string }> {
@@ -128,34 +162,42 @@ export function createConversationStore(db: Database, settings: ConversationSett
     return { project: row.project };
   }
 
-  function startNew(question: string, userId: string, project: string): { context: ConversationContext; stored: Promise<void> } {
-    const context: ConversationContext = { id: crypto.randomUUID(), history: [], previousCall: null };
-    // A new conversation and its first question: one statement, one commit.
-    const stored = purgeExpired().then(() =>
-      db.query(
-        // ON CONFLICT: a retried write (pg-pool.ts) of a conversation already stored is a no-op.
-        `WITH created AS (INSERT INTO ${t.conversations} (id, user_id, project) VALUES ($1, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING id)
-         INSERT INTO ${t.messages} (conversation_id, role, content, write_key) SELECT id, 'user', $2, $5 FROM created`,
-        [context.id, question, userId, project, crypto.randomUUID()],
-      ),
-    );
-    return { context, stored: stored.then(() => undefined) };
+  /** The question's write (batched with other requests'): the pending outcome row comes with it. */
+  function storeQuestion(question: string, id: string, owner?: { userId: string; project: string }): { turn: Turn; stored: Promise<void> } {
+    const turn: Turn = { conversationId: id, outcomeKey: crypto.randomUUID() };
+    const write = { conversationId: id, owner, content: question, questionKey: crypto.randomUUID(), outcomeKey: turn.outcomeKey };
+    const stored = purgeExpired().then(() => writes.question(write));
+    return { turn, stored };
   }
 
   return {
-    /** Continues one of the caller's conversations in this project and stores the question. */
-    async resume(question: string, userId: string, project: string, id: string): Promise<ConversationContext> {
+    /**
+     * Starts a new conversation without waiting for its first question to be written: the
+     * caller answers meanwhile and awaits `stored` before recording the answer (or the
+     * failure), so the question is always stored first and nothing is lost.
+     */
+    startNew(question: string, userId: string, project: string): OpenedTurn {
+      const context: ConversationContext = { id: crypto.randomUUID(), history: [], previousCall: null };
+      return { context, ...storeQuestion(question, context.id, { userId, project }) };
+    },
+
+    /**
+     * Continues one of the caller's conversations in this project: reads its recent turns, then
+     * stores the question while the caller answers (awaiting `stored` before recording the outcome).
+     */
+    async resume(question: string, userId: string, project: string, id: string): Promise<OpenedTurn> {
       await purgeExpired();
       const conversation = await owned(id, userId);
       if (conversation.project !== project) {
         throw new InvalidInputError(`conversacion_id belongs to project "${conversation.project}"`);
       }
       // Never a whole stored row: each turn's text is cut in PostgreSQL (one character more than
-      // fits, so that the cut below shows), and datos is not read.
+      // fits, so that the cut below shows), and datos is not read. A turn still pending (another
+      // question in flight) counts as not answered.
       const rows = await db.query<Pick<MessageRow, 'role' | 'content' | 'query_call' | 'error'>>(
         `SELECT role, content, query_call, error FROM (
-           SELECT id, role, left(content, $3 + 1) AS content, query_call, error FROM ${t.messages}
-            WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2
+           SELECT id, role, left(content, $3 + 1) AS content, query_call, CASE WHEN pending THEN 'pending' ELSE error END AS error
+             FROM ${t.messages} WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2
          ) AS recent ORDER BY id`,
         [id, settings.historyTurns * 2, historyMaxBytes],
       );
@@ -166,50 +208,31 @@ export function createConversationStore(db: Database, settings: ConversationSett
         history: boundedHistory(answered, historyMaxBytes),
         previousCall: lastAnswer?.error === null ? lastAnswer.query_call : null,
       };
-      await db.query(
-        `WITH touched AS (UPDATE ${t.conversations} SET updated_at = now() WHERE id = $1)
-         INSERT INTO ${t.messages} (conversation_id, role, content, write_key) VALUES ($1, 'user', $2, $3)
-         ON CONFLICT (write_key) DO NOTHING`,
-        [id, question, crypto.randomUUID()],
-      );
-      return context;
+      return { context, ...storeQuestion(question, id) };
     },
 
-    /**
-     * Starts a new conversation without waiting for its first question to be written: the
-     * caller answers meanwhile and awaits `stored` before recording the answer (or the
-     * failure), so the question is always stored first and nothing is lost.
-     */
-    startNew,
-
     /** Stores the answer within ANSWER_MAX_BYTES and returns it as stored, for the client to be told the same. */
-    async recordAnswer<A extends StorableAnswer>(id: string, full: A): Promise<A> {
+    async recordAnswer<A extends StorableAnswer>(turn: Turn, full: A): Promise<A> {
       const respuesta = cutToBytes(full.respuesta, answerMaxBytes);
       const answer: A = full.datos ? { ...full, respuesta, datos: boundedData(full.datos, answerMaxBytes) } : respuesta === full.respuesta ? full : { ...full, respuesta };
-      await db.query(
-        `INSERT INTO ${t.messages} (conversation_id, role, content, fuente, consulta, datos, query_call, write_key)
-         VALUES ($1, 'assistant', $2, $3, $4, $5::jsonb, $6::jsonb, $7)
-         ON CONFLICT (write_key) DO NOTHING`,
-        [
-          id,
-          answer.respuesta,
-          answer.fuente,
-          answer.consulta ?? null,
-          answer.datos ? JSON.stringify(answer.datos) : null,
-          answer.call ? JSON.stringify(answer.call) : null,
-          crypto.randomUUID(),
-        ],
-      );
+      await writes.outcome({
+        ...turn,
+        content: answer.respuesta,
+        fuente: answer.fuente,
+        consulta: answer.consulta ?? null,
+        datos: answer.datos ?? null,
+        queryCall: answer.call ?? null,
+      });
       return answer;
     },
 
-    /** Records that answering failed, with the problem type the client got. */
-    async recordFailure(id: string, problemType: string): Promise<void> {
-      await db.query(
-        `INSERT INTO ${t.messages} (conversation_id, role, content, error, write_key) VALUES ($1, 'assistant', '', $2, $3)
-         ON CONFLICT (write_key) DO NOTHING`,
-        [id, problemType, crypto.randomUUID()],
-      );
+    /**
+     * Records that answering failed, with the problem type the client got. It replaces an answer
+     * stored just before the client was told otherwise (a 504 that won the race): the conversation
+     * says what the client was told.
+     */
+    async recordFailure(turn: Turn, problemType: string): Promise<void> {
+      await writes.outcome({ ...turn, content: '', error: problemType });
     },
 
     /**
@@ -224,12 +247,13 @@ export function createConversationStore(db: Database, settings: ConversationSett
       const limit = Math.min(Math.max(1, Math.trunc(page.limit ?? DEFAULT_PAGE_MESSAGES)), MAX_PAGE_MESSAGES);
       const after = page.after && /^\d{1,18}$/.test(page.after) ? page.after : '0';
       const { project } = await owned(id, userId);
+      await sweepUnfinished(id);
       const rows = await db.query<MessageRow & { id: string | number; datos_omitted: boolean; page_rows: string | number }>(
         `WITH page AS MATERIALIZED (
            SELECT id, role, left(content, $4 + 1) AS content, fuente, left(consulta, ${MAX_QUERY_CHARS}) AS consulta,
                   CASE WHEN octet_length(datos::text) <= $4 THEN datos END AS datos,
                   coalesce(octet_length(datos::text) > $4, false) AS datos_omitted, left(error, 200) AS error, created_at
-             FROM ${t.messages} WHERE conversation_id = $1 AND id > $2::bigint ORDER BY id LIMIT $3
+             FROM ${t.messages} WHERE conversation_id = $1 AND id > $2::bigint AND NOT pending ORDER BY id LIMIT $3
          ), sized AS (
            SELECT page.*, octet_length(content) + coalesce(octet_length(datos::text), 0) + coalesce(octet_length(consulta), 0) AS own
              FROM page

@@ -219,6 +219,21 @@ ALTER TABLE ${t.projects} DROP COLUMN IF EXISTS enabled_queries;
 COMMENT ON COLUMN ${t.projects}.semantic_model IS 'the project''s semantic model (npm run project:add; the demo''s from npm run db:seed), validated; NULL: no database answers';
 `,
   },
+  {
+    /**
+     * No half-written turns: a question is stored together with a pending outcome row, which its
+     * answer or failure fills in. A turn whose request died with nothing recorded (a process killed,
+     * a database link that hung) is still pending after the request deadline and is swept into a
+     * request-timeout failure, in its place right after its question. The partial index keeps the
+     * sweep's search to the few pending rows.
+     */
+    id: '0009_pending_outcomes',
+    sql: `
+ALTER TABLE ${t.messages} ADD COLUMN pending boolean NOT NULL DEFAULT false;
+CREATE INDEX messages_pending_idx ON ${t.messages} (created_at) WHERE pending;
+COMMENT ON COLUMN ${t.messages}.pending IS 'an assistant turn whose answer or failure is not recorded yet; swept into a request-timeout failure after the request deadline';
+`,
+  },
   ];
 }
 

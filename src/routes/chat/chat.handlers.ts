@@ -22,6 +22,7 @@ export const chat: ChatHandler = async (c) => {
     project: body.proyecto,
     conversationId: body.conversacion_id,
     signal: c.var.signal ?? c.req.raw.signal,
+    told: c.var.deadline?.told,
     // Per project: only requests that may use it count, so no one can spend another project's quota.
     admit: (project: { slug: string }) => c.var.rateLimiter.enforce(c, { project: project.slug }),
   };
@@ -33,16 +34,27 @@ export const chat: ChatHandler = async (c) => {
     // A client that goes away stops the model call.
     const gone = new AbortController();
     stream.onAbort(() => gone.abort());
+    // Past the request deadline the stream ends with its error, and that is the turn's outcome.
+    const deadline = c.var.deadline;
+    const outcome = <T>(result: T): T => {
+      deadline?.settle();
+      if (deadline?.told.aborted) throw deadline.told.reason;
+      return result;
+    };
     try {
-      const result = await services.chat.ask({
-        ...input,
-        signal: AbortSignal.any([input.signal, gone.signal]),
-        onDelta: (texto) => void stream.writeSSE({ event: 'delta', data: JSON.stringify({ texto }) }),
-      });
+      const result = outcome(
+        await services.chat.ask({
+          ...input,
+          signal: AbortSignal.any([input.signal, gone.signal]),
+          onDelta: (texto) => void stream.writeSSE({ event: 'delta', data: JSON.stringify({ texto }) }),
+        }),
+      );
       await stream.writeSSE({ event: 'answer', data: JSON.stringify(respond(c, result)) });
       // The request's own log line was written when the stream began; this one has the outcome.
       c.var.log({ level: 'info', msg: 'stream finished', request_id: c.get('requestId'), user: user.id, ...c.get('logFields') });
-    } catch (error) {
+    } catch (thrown) {
+      deadline?.settle();
+      const error = deadline?.told.aborted ? deadline.told.reason : thrown;
       const problem = problemOf(error, c.var.log, c.get('requestId'));
       await stream.writeSSE({ event: 'error', data: JSON.stringify(problemBody(problem, c.req.path, c.get('requestId'))) });
     }

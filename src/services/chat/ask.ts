@@ -1,5 +1,5 @@
 import type { Answer, Question } from './answer.js';
-import type { ConversationContext, ConversationStore } from '../conversations.js';
+import type { ConversationStore, OpenedTurn } from '../conversations.js';
 import type { Project, ProjectDirectory, ProjectLookup } from '../projects.js';
 
 export type AskInput = {
@@ -10,6 +10,12 @@ export type AskInput = {
   /** Continue this conversation; omitted: a new one. */
   conversationId?: string | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * Aborts when the client is told the request failed before its answer was sent (the request
+   * deadline's 504), its reason being the error the client got: that is the turn's outcome,
+   * even when the answer was stored a moment before.
+   */
+  told?: AbortSignal | undefined;
   /** Receives the model's text as it streams. */
   onDelta?: ((text: string) => void) | undefined;
   /**
@@ -37,15 +43,12 @@ export type ChatServiceDeps = {
 
 /**
  * Asking a question in a project: access, conversation memory, the answer. The question is
- * stored before the answer (or the failure) is, so no turn is lost; a new conversation's
- * first question is written while the answer is worked out.
+ * stored before the answer (or the failure) is, so no turn is lost, and it is written while the
+ * answer is worked out. The turn's outcome is what the client was told.
  */
 export function createChatService(deps: ChatServiceDeps) {
-  async function conversationFor(input: AskInput, project: Project): Promise<{ context: ConversationContext; stored: Promise<void> }> {
-    if (input.conversationId) {
-      const context = await deps.conversations.resume(input.text, input.userId, project.slug, input.conversationId);
-      return { context, stored: Promise.resolve() };
-    }
+  async function conversationFor(input: AskInput, project: Project): Promise<OpenedTurn> {
+    if (input.conversationId) return deps.conversations.resume(input.text, input.userId, project.slug, input.conversationId);
     return deps.conversations.startNew(input.text, input.userId, project.slug);
   }
 
@@ -55,9 +58,19 @@ export function createChatService(deps: ChatServiceDeps) {
       const { project, cache } = await deps.projects.usableBy(input.project, input.userId);
       const lookup = { ms: performance.now() - lookupStarted, cache };
       await input.admit?.(project);
+      const { told } = input;
+      if (told?.aborted) throw told.reason; // the client has been answered already: nothing to store
 
-      const { context, stored } = await conversationFor(input, project);
+      const { context, turn, stored } = await conversationFor(input, project);
       stored.catch(() => {}); // awaited below; this only keeps an early failure from being unhandled
+      const recordFailure = (error: unknown) =>
+        stored.then(() => deps.conversations.recordFailure(turn, deps.describeFailure(error))).catch(() => {});
+      // Not removed when this returns: the 504 may still win the race to the client after the
+      // answer is stored, and then it is the outcome. The signal lives as long as the request.
+      if (told) {
+        if (told.aborted) void recordFailure(told.reason);
+        else told.addEventListener('abort', () => void recordFailure(told.reason), { once: true });
+      }
       try {
         const answered = await deps.answer({
           text: input.text,
@@ -69,10 +82,10 @@ export function createChatService(deps: ChatServiceDeps) {
         });
         await stored;
         // The client is told exactly what the conversation keeps (within ANSWER_MAX_BYTES).
-        const answer = await deps.conversations.recordAnswer(context.id, answered);
+        const answer = await deps.conversations.recordAnswer(turn, answered);
         return { answer, project, conversationId: context.id, lookup };
       } catch (error) {
-        await stored.then(() => deps.conversations.recordFailure(context.id, deps.describeFailure(error))).catch(() => {});
+        if (!told?.aborted) await recordFailure(error); // else the listener above records what the client was told
         throw error;
       }
     },
