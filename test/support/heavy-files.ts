@@ -11,6 +11,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  */
 export const HEAVY_FILES = [
   'test/bench-smoke.test.ts',
+  'test/durability.test.ts',
   'test/faults.test.ts',
   'test/memory.test.ts',
   'test/node-entry.test.ts',

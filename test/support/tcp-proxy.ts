@@ -9,6 +9,8 @@ export type ProxyMode = 'forward' | 'refuse' | 'blackhole';
  */
 export class TcpProxy {
   mode: ProxyMode = 'forward';
+  /** Added to every reply from the server (in order): a database a few milliseconds away. */
+  replyDelayMs = 0;
   private server: Server | undefined;
   private readonly links = new Set<Socket>();
 
@@ -35,7 +37,11 @@ export class TcpProxy {
       }
       // Data flows only while forwarding; in blackhole mode it is read and dropped.
       client.on('data', (chunk) => this.mode === 'forward' && upstream.write(chunk));
-      upstream.on('data', (chunk) => this.mode === 'forward' && client.write(chunk));
+      upstream.on('data', (chunk) => {
+        if (this.mode !== 'forward') return;
+        if (this.replyDelayMs > 0) setTimeout(() => client.write(chunk), this.replyDelayMs);
+        else client.write(chunk);
+      });
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
