@@ -2,7 +2,7 @@ import type { ExecutionContext } from 'hono';
 import { getConnInfo } from 'hono/cloudflare-workers';
 import { createApp, type App } from '../app.js';
 import { tokenSettingsFrom } from '../services/auth/settings.js';
-import { parseConfig, type Config } from '../config.js';
+import { configSchema, misspelledSettings, parseConfig, type Config } from '../config.js';
 import type { Database } from '../adapters/db/database.js';
 import { problemBody, ProblemError } from '../errors.js';
 import { createCloudflareRateLimitStore, isRateLimitBinding } from '../adapters/ratelimit/cloudflare.js';
@@ -21,6 +21,9 @@ export type OpenDatabase = (config: Config, env: WorkerEnv) => Database;
 
 const log = (entry: Record<string, unknown>) => console.log(JSON.stringify(entry));
 
+/** The settings a Worker reads from its string bindings ([vars] and secrets). */
+const WORKER_SETTINGS: readonly string[] = Object.keys(configSchema.shape);
+
 /**
  * A Worker (`export default { fetch }`) serving the app over the given database driver. The
  * app is built once per isolate, on the first request (bindings arrive with it), so its caches,
@@ -35,7 +38,8 @@ export function createWorker(openDatabase: OpenDatabase) {
     // Bindings do not change while an isolate lives; a new env object means a new deployment's.
     if (built?.env === env) return built.app;
     const strings = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
-    const config = parseConfig(strings);
+    // A typo'd name (JWT_SECRET for JWT_SECRET_KEY) is named in the log line with its likely meaning.
+    const config = parseConfig(strings, misspelledSettings(strings, WORKER_SETTINGS));
     tokenSettingsFrom(config); // key settings that do not fit ALGORITHM: a misconfiguration
     const app = createApp({
       config,
