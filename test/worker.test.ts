@@ -5,6 +5,7 @@ import { freePort } from '../scripts/free-port.js';
 import { createSeededDatabase, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';
 import { cleanEnv, startProcess, type Started } from './support/processes.js';
+import { hangUpAll, slowRequest } from './support/raw-http.js';
 import { loadModel } from './support/semantic-queries.js';
 import { accessToken, TEST_SECRET } from './support/tokens.js';
 
@@ -84,6 +85,7 @@ describe.each([neonVariant, hyperdriveVariant])('the API as a Cloudflare Worker:
       OPENAI_API_KEY: 'sk-local',
       OPENAI_BASE_URL: model.baseURL,
       OPENAI_MAX_RETRIES: '0',
+      REQUEST_BODY_TIMEOUT_MS: '1500',
     }));
   }, 120_000);
   afterAll(async () => {
@@ -249,6 +251,22 @@ describe.each([neonVariant, hyperdriveVariant])('the API as a Cloudflare Worker:
       const next = await fetch(`${base}/api/v1/openapi.json`);
       expect(next.status).toBe(200);
       await next.body?.cancel();
+    }
+  });
+
+  it('answers 408 request-timeout to a body that trickles in past REQUEST_BODY_TIMEOUT_MS', async () => {
+    const body = JSON.stringify({ mensaje: '¿Cuántas órdenes pendientes hay?', usuario_id: '1', proyecto: 'dashboard_miempresa' });
+    const { port } = new URL(base);
+    const head = ['POST /api/v1/chat HTTP/1.1', `Host: 127.0.0.1:${port}`, 'Content-Type: application/json', `Authorization: Bearer ${accessToken(1)}`,
+      `Content-Length: ${Buffer.byteLength(body)}`].join('\r\n');
+    try {
+      const exchange = await slowRequest(Number(port), head, body, { first: 5, trickleMs: 200 });
+      expect(exchange.status).toBe(408);
+      expect(exchange.headers['content-type']).toBe('application/problem+json');
+      expect(JSON.parse(exchange.body)).toMatchObject({ type: 'urn:chat-api:problem:request-timeout', status: 408 });
+      expect(exchange.unsent).toBeGreaterThan(0); // answered while the client was still sending
+    } finally {
+      hangUpAll();
     }
   });
 
