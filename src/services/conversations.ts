@@ -157,9 +157,7 @@ export function createConversationStore(db: Database, settings: ConversationSett
 
   async function owned(id: string, userId: string): Promise<{ project: string }> {
     const [row] = await db.query<{ user_id: string; project: string }>(`SELECT user_id, project FROM ${t.conversations} WHERE id = $1`, [id]);
-    if (!row) throw new NotFoundError('conversation', `unknown conversation ${id}`);
-    if (row.user_id !== userId) throw new ForbiddenError('the conversation belongs to another user');
-    return { project: row.project };
+    return ownedBy(row, id, userId);
   }
 
   /** The question's write (batched with other requests'): the pending outcome row comes with it. */
@@ -187,20 +185,25 @@ export function createConversationStore(db: Database, settings: ConversationSett
      */
     async resume(question: string, userId: string, project: string, id: string): Promise<OpenedTurn> {
       await purgeExpired();
-      const conversation = await owned(id, userId);
+      // The owner and the recent turns in one round trip. Never a whole stored row: each turn's
+      // text is cut in PostgreSQL (one character more than fits, so that the cut below shows), and
+      // datos is not read. A turn still pending (another question in flight) counts as not answered.
+      const found = await db.query<{ user_id: string; project: string; role: MessageRow['role'] | null } & Pick<MessageRow, 'content' | 'query_call' | 'error'>>(
+        `SELECT c.user_id, c.project, recent.role, recent.content, recent.query_call, recent.error
+           FROM ${t.conversations} c
+           LEFT JOIN LATERAL (
+             SELECT id, role, left(content, $3 + 1) AS content, query_call, CASE WHEN pending THEN 'pending' ELSE error END AS error
+               FROM ${t.messages} WHERE conversation_id = c.id ORDER BY id DESC LIMIT $2
+           ) AS recent ON true
+          WHERE c.id = $1
+          ORDER BY recent.id`,
+        [id, settings.historyTurns * 2, historyMaxBytes],
+      );
+      const conversation = ownedBy(found[0], id, userId);
       if (conversation.project !== project) {
         throw new InvalidInputError(`conversacion_id belongs to project "${conversation.project}"`);
       }
-      // Never a whole stored row: each turn's text is cut in PostgreSQL (one character more than
-      // fits, so that the cut below shows), and datos is not read. A turn still pending (another
-      // question in flight) counts as not answered.
-      const rows = await db.query<Pick<MessageRow, 'role' | 'content' | 'query_call' | 'error'>>(
-        `SELECT role, content, query_call, error FROM (
-           SELECT id, role, left(content, $3 + 1) AS content, query_call, CASE WHEN pending THEN 'pending' ELSE error END AS error
-             FROM ${t.messages} WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2
-         ) AS recent ORDER BY id`,
-        [id, settings.historyTurns * 2, historyMaxBytes],
-      );
+      const rows = found.filter((row): row is typeof row & { role: MessageRow['role'] } => row.role !== null);
       const answered = rows.filter((row) => row.error === null);
       const lastAnswer = [...rows].reverse().find((row) => row.role === 'assistant');
       const context: ConversationContext = {
@@ -300,6 +303,13 @@ export function createConversationStore(db: Database, settings: ConversationSett
 }
 
 export type ConversationStore = ReturnType<typeof createConversationStore>;
+
+/** The conversation's project when `row` (the stored conversation) is the caller's: 404 when none, 403 when someone else's. */
+function ownedBy(row: { user_id: string; project: string } | undefined, id: string, userId: string): { project: string } {
+  if (!row) throw new NotFoundError('conversation', `unknown conversation ${id}`);
+  if (row.user_id !== userId) throw new ForbiddenError('the conversation belongs to another user');
+  return { project: row.project };
+}
 
 /** The turns (oldest first) whose text, newest first, fits `max` bytes; the turn that crosses it is cut, older ones left out. */
 function boundedHistory(turns: readonly { role: 'user' | 'assistant'; content: string }[], max: number): ChatMessage[] {
