@@ -109,7 +109,7 @@ export function createConversationWrites(db: Database, t: ServiceTables) {
              AS v(conversation_id uuid, write_key uuid, content text, fuente text, consulta text, datos jsonb, query_call jsonb, error text)
          ON CONFLICT (write_key) DO UPDATE
             SET content = EXCLUDED.content, fuente = EXCLUDED.fuente, consulta = EXCLUDED.consulta, datos = EXCLUDED.datos,
-                query_call = EXCLUDED.query_call, error = EXCLUDED.error, pending = false
+                query_call = EXCLUDED.query_call, error = EXCLUDED.error, pending = false, created_at = EXCLUDED.created_at
           WHERE m.pending OR EXCLUDED.error IS NOT NULL`,
         [JSON.stringify(rows)],
       );
