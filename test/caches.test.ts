@@ -147,7 +147,7 @@ describe('single-flight for semantic queries', () => {
   const answererOn = (db: Database, caches = createAnswerCaches({ resultCacheTtlMs: 0 })) =>
     createAnswerer({ db, model: null, now: () => new Date(), timeZone: 'UTC', caches });
   // answer() reaches the query without awaiting anything first: calls made together are concurrent.
-  const together = (n: number, call: () => Promise<unknown>) => Promise.allSettled(Array.from({ length: n }, call));
+  const together = <T,>(n: number, call: () => Promise<T>) => Promise.allSettled(Array.from({ length: n }, call));
   const PENDING = '¿Cuántas órdenes pendientes hay?';
 
   it('sends concurrent identical questions as one query, and a later one as a new query', async () => {
