@@ -27,22 +27,26 @@ describe('the verified-token cache with JWT_JWKS_URL', () => {
   });
   afterAll(() => new Promise((resolve) => server?.close(resolve)));
 
-  it('keeps a token no longer than the keys it was checked with are trusted', async () => {
+  it('keeps a token no longer than the keys it was checked with are used without refetching', async () => {
     const start = Date.UTC(2026, 0, 15, 12, 0, 0);
     let clock = start;
     const verify = createTokenVerifier(
       { algorithm: 'ES256', jwksUrl: `${url}/jwks.json`, jwksCacheSeconds: 60, leewaySeconds: 0, userIdClaim: 'user_id' },
       () => new Date(clock),
     );
-    const token = await new SignJWT({ token_type: 'access', jti: 'j1', user_id: 1 })
-      .setProtectedHeader({ alg: 'ES256', kid: 'first', typ: 'JWT' })
-      .setIssuedAt(start / 1000)
-      .setExpirationTime(start / 1000 + 300)
-      .sign(signing);
-    const user = await verify(token);
+    const sign = (jti: string) =>
+      new SignJWT({ token_type: 'access', jti, user_id: 1 })
+        .setProtectedHeader({ alg: 'ES256', kid: 'first', typ: 'JWT' })
+        .setIssuedAt(start / 1000)
+        .setExpirationTime(start / 1000 + 300)
+        .sign(signing);
+    await verify(await sign('j0')); // the keys are fetched now…
+    clock = start + 30_000;
+    const token = await sign('j1');
+    const user = await verify(token); // …and this token checked with them 30 s later
     await fetch(`${url}/rotate`); // the issuer withdraws the first key
     clock = start + 59_999;
-    expect(await verify(token)).toBe(user); // still within JWT_JWKS_CACHE_SECONDS: the keys held are trusted
+    expect(await verify(token)).toBe(user); // within JWT_JWKS_CACHE_SECONDS of the fetch: the keys held are trusted
     clock = start + 60_000;
     const refused = await verify(token).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(TokenRejected);

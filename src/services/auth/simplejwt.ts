@@ -43,11 +43,11 @@ export const DEFAULT_TOKEN_CACHE_MAX = 10_000;
 export const DEFAULT_TOKEN_CACHE_MAX_BYTES = 8 * 1024 * 1024;
 
 /**
- * A verified token's user and the seconds (on the verifier's clock) within which the same checks
- * pass again: from `nbf`/`iat` minus the leeway, until `exp` plus the leeway — for a JWKS key,
- * no longer than the keys themselves are trusted without refetching.
+ * A verified token's user and when (on the verifier's clock) the same checks pass again: from
+ * `nbf`/`iat` minus the leeway until `exp` plus the leeway (seconds) and, with a JWKS, while the
+ * keys it was checked with are used without refetching (`keysUntilMs`).
  */
-type Verified = { user: VerifiedUser; from: number; until: number };
+type Verified = { user: VerifiedUser; from: number; until: number; keysUntilMs: number };
 
 /**
  * Verifies access tokens the way Django's djangorestframework-simplejwt issues them. jose checks
@@ -81,21 +81,21 @@ export function createTokenVerifier(settings: TokenSettings, now: () => Date = (
           sizeCalculation: (_value, token) => 2 * token.length,
         })
       : null;
-  const keysTrustedSeconds = settings.jwksUrl ? (settings.jwksCacheSeconds ?? 300) : Infinity;
 
   async function verifyAccessToken(token: string): Promise<VerifiedUser> {
     if (token.length > MAX_TOKEN_LENGTH) throw new TokenRejected('token too long');
     const currentDate = now();
     const hit = cache?.get(token);
     if (hit) {
-      const seconds = Math.floor(currentDate.getTime() / 1000);
-      if (seconds >= hit.from && seconds < hit.until) return hit.user;
+      const nowMs = currentDate.getTime();
+      const seconds = Math.floor(nowMs / 1000);
+      if (seconds >= hit.from && seconds < hit.until && nowMs < hit.keysUntilMs) return hit.user;
       cache!.delete(token); // verified again below, to be refused for the same reason as uncached
     }
     const verified = await verify(token, currentDate);
     if (cache) {
       // lru-cache's own expiry (on the real clock) only frees memory: the check above decides.
-      const ttl = verified.until * 1000 - currentDate.getTime();
+      const ttl = Math.min(verified.until * 1000, verified.keysUntilMs) - currentDate.getTime();
       if (ttl > 0) cache.set(token, verified, { ttl: Math.min(ttl, MAX_TTL_MS) });
     }
     return verified.user;
@@ -130,8 +130,7 @@ export function createTokenVerifier(settings: TokenSettings, now: () => Date = (
     // SimpleJWT sends user_id as a number (before 5.5.1) or a string: compare as strings.
     const user: VerifiedUser = Object.freeze({ id: String(userId), claims: Object.freeze(claims) }); // shared by the requests that send it
     const from = Math.max(claims.nbf ?? -Infinity, claims.iat ?? -Infinity) - leeway;
-    const until = Math.min(claims.exp! + leeway, seconds + keysTrustedSeconds);
-    return { user, from, until };
+    return { user, from, until: claims.exp! + leeway, keysUntilMs: keys.keysFreshUntil?.() ?? Infinity };
   }
 
   return Object.assign(verifyAccessToken, { cache });
