@@ -13,7 +13,7 @@
  * No runtime APIs here: the output is a LogSink (stdout.ts).
  */
 
-export type LogEntry = Record<string, unknown>;
+type LogEntry = Record<string, unknown>;
 
 export type LogSink = {
   /** Writes what it can of `bytes` without blocking and returns how many it wrote (0: try later). */
@@ -38,11 +38,9 @@ export type BatchedLogOptions = {
   retry?: (flush: () => void) => void;
 };
 
-export const DEFAULT_MAX_BUFFERED = 4 * 1024 * 1024;
+const DEFAULT_MAX_BUFFERED = 4 * 1024 * 1024;
 const DEFAULT_FLUSH_SIZE = 64 * 1024;
 const RETRY_MS = 10;
-
-export type BatchedLog = ReturnType<typeof createBatchedLog>;
 
 export function createBatchedLog(options: BatchedLogOptions) {
   const { sink } = options;
@@ -66,7 +64,7 @@ export function createBatchedLog(options: BatchedLogOptions) {
   /** Dropped since the last notice, and since start. */
   let dropped = 0;
   let droppedTotal = 0;
-  let written: (() => void)[] = [];
+  const written: (() => void)[] = [];
 
   const line = (entry: LogEntry) => `${JSON.stringify({ time: now().toISOString(), ...entry })}\n`;
 

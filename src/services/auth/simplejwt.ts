@@ -40,7 +40,7 @@ const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 export const DEFAULT_TOKEN_CACHE_MAX = 10_000;
 /** Room for about 18,000 SimpleJWT tokens (~230 characters); far fewer only of unusually long ones. */
-export const DEFAULT_TOKEN_CACHE_MAX_BYTES = 8 * 1024 * 1024;
+const DEFAULT_TOKEN_CACHE_MAX_BYTES = 8 * 1024 * 1024;
 
 /**
  * A verified token's user and when (on the verifier's clock) the same checks pass again: from
