@@ -193,6 +193,17 @@ describe('single-flight for semantic queries', () => {
     expect(queries()).toBe(2);
   });
 
+  it("runs the shared query without any request's signal: a waiter that gives up does not cancel it for the others", async () => {
+    const { db, queries } = counted();
+    const answer = answererOn(db);
+    const gone = new AbortController();
+    gone.abort();
+    const [first, second] = await Promise.allSettled([answer({ text: PENDING, project, signal: gone.signal }), answer({ text: PENDING, project })]);
+    expect(second.status === 'fulfilled' && second.value.fuente).toBe('database');
+    expect(first.status).toBe('fulfilled'); // a database answer is never aborted: the request's deadline stops waiting for it instead
+    expect(queries()).toBe(1);
+  });
+
   it('keeps working under the result cache: concurrent misses still send one query', async () => {
     const { db, queries } = counted();
     const answer = answererOn(db, createAnswerCaches({ resultCacheTtlMs: 60_000 }));
