@@ -88,6 +88,8 @@ export const configSchema = z.object({
       .optional(),
   ),
   JWT_JWKS_CACHE_SECONDS: integer(300, 30, 86_400),
+  /** Verified tokens kept so that the same token is verified once (0: verify every request). */
+  JWT_CACHE_MAX: integer(10_000, 0, 1_000_000),
   /** development relaxes start-up checks meant for real deployments (short HMAC secrets). */
   APP_ENV: optionalText
     .transform((value) => value?.toLowerCase() ?? 'production')

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/adapters/db/database.js';
+import { createAnswerCaches, createAnswerer } from '../src/services/chat/answer.js';
 import { NotFoundError } from '../src/services/errors.js';
-import { createProjectCache, createProjectDirectory } from '../src/services/projects.js';
+import { createProjectCache, createProjectDirectory, type Project } from '../src/services/projects.js';
 import { ask, buildApp, question } from './support/app.js';
 import { createSeededDatabase, type TestDatabase } from './support/databases.js';
 import { accessToken } from './support/tokens.js';
@@ -110,5 +111,104 @@ describe('caches in the app', () => {
     } finally {
       await test.db.query("UPDATE chat_api.projects SET open_to_all = true WHERE slug = 'logistica_sur'");
     }
+  });
+});
+
+describe('single-flight for semantic queries', () => {
+  let test: TestDatabase;
+  let project: Project;
+  beforeAll(async () => {
+    test = await createSeededDatabase('embedded');
+    ({ project } = await createProjectDirectory(test.db, createProjectCache(0, serviceTables()), serviceTables()).usableBy('tienda_norte', '1'));
+  });
+  afterAll(() => test?.drop());
+
+  /** A database that counts the semantic queries (over the demo's orders) and can fail the next ones. */
+  const counted = () => {
+    let queries = 0;
+    let failures = 0;
+    const db: Database = {
+      query: async (sql, params) => {
+        if (/\borders\b/.test(sql) && !sql.includes('chat_api')) {
+          queries++;
+          if (failures > 0) {
+            failures--;
+            await Promise.resolve();
+            throw new Error('connection reset');
+          }
+        }
+        return test.db.query(sql, params);
+      },
+      exec: (script) => test.db.exec(script),
+      close: async () => {},
+    };
+    return { db, queries: () => queries, failNext: (n: number) => (failures = n) };
+  };
+  const answererOn = (db: Database, caches = createAnswerCaches({ resultCacheTtlMs: 0 })) =>
+    createAnswerer({ db, model: null, now: () => new Date(), timeZone: 'UTC', caches });
+  // answer() reaches the query without awaiting anything first: calls made together are concurrent.
+  const together = <T,>(n: number, call: () => Promise<T>) => Promise.allSettled(Array.from({ length: n }, call));
+  const PENDING = '¿Cuántas órdenes pendientes hay?';
+
+  it('sends concurrent identical questions as one query, and a later one as a new query', async () => {
+    const { db, queries } = counted();
+    const answer = answererOn(db);
+    const results = await together(10, () => answer({ text: PENDING, project }));
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
+    const counts = results.map((r) => (r.status === 'fulfilled' && 'datos' in r.value ? r.value.datos : undefined));
+    expect(new Set(counts.map((c) => JSON.stringify(c))).size).toBe(1);
+    expect(queries()).toBe(1);
+    // Settled queries are not kept: the next question reads the database again.
+    await test.db.query("INSERT INTO orders (project, status, amount, customer) VALUES ('tienda_norte', 'pending', 1, 'Nuevo')");
+    const later = await answer({ text: PENDING, project });
+    expect(queries()).toBe(2);
+    expect('datos' in later && later.datos).toEqual({ count: (counts[0] as { count: number }).count + 1 });
+  });
+
+  it('does not share between different queries, tenants or database handles', async () => {
+    const { db, queries } = counted();
+    const caches = createAnswerCaches({ resultCacheTtlMs: 0 });
+    const answer = answererOn(db, caches);
+    const otherTenant: Project = { ...project, semantic: { ...project.semantic!, tenant: 'logistica_sur' } };
+    const other = counted();
+    await Promise.all([
+      answer({ text: PENDING, project }),
+      answer({ text: '¿Cuántas órdenes canceladas hay?', project }),
+      answer({ text: PENDING, project: otherTenant }),
+      answererOn(other.db, caches)({ text: PENDING, project }), // same caches, another request's connection (Workers)
+    ]);
+    expect(queries()).toBe(3);
+    expect(other.queries()).toBe(1);
+  });
+
+  it("gives a failed query's error to every waiter, and the next question retries", async () => {
+    const { db, queries, failNext } = counted();
+    const answer = answererOn(db);
+    failNext(1);
+    const results = await together(5, () => answer({ text: PENDING, project }));
+    expect(results.map((r) => r.status === 'rejected' && (r.reason as Error).message)).toEqual(Array(5).fill('connection reset'));
+    expect(queries()).toBe(1);
+    const retried = await answer({ text: PENDING, project });
+    expect(retried.fuente).toBe('database');
+    expect(queries()).toBe(2);
+  });
+
+  it("runs the shared query without any request's signal: a waiter that gives up does not cancel it for the others", async () => {
+    const { db, queries } = counted();
+    const answer = answererOn(db);
+    const gone = new AbortController();
+    gone.abort();
+    const [first, second] = await Promise.allSettled([answer({ text: PENDING, project, signal: gone.signal }), answer({ text: PENDING, project })]);
+    expect(second.status === 'fulfilled' && second.value.fuente).toBe('database');
+    expect(first.status).toBe('fulfilled'); // a database answer is never aborted: the request's deadline stops waiting for it instead
+    expect(queries()).toBe(1);
+  });
+
+  it('keeps working under the result cache: concurrent misses still send one query', async () => {
+    const { db, queries } = counted();
+    const answer = answererOn(db, createAnswerCaches({ resultCacheTtlMs: 60_000 }));
+    await together(5, () => answer({ text: PENDING, project }));
+    await answer({ text: PENDING, project });
+    expect(queries()).toBe(1);
   });
 });

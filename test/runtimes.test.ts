@@ -145,4 +145,18 @@ describe.each(RUNTIMES)('the API on $name', ({ name, script, binary, fix }) => {
     if (name === 'Deno') hangUpAll();
     else expect(await exchange.closed).toBeGreaterThan(0);
   });
+
+  // Last: it stops the server.
+  it('writes one JSON log line per request, and every one of them when stopped with SIGTERM', async (ctx) => {
+    if (skipped) return ctx.skip(skipped);
+    const ids = Array.from({ length: 20 }, (_, i) => `${name}-log-${i}`);
+    await Promise.all(ids.map((id) => fetch(`${base}/health`, { headers: { 'X-Request-Id': id } }).then((r) => r.text())));
+    await server!.stop();
+    const logged = server!
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{"time":'))
+      .map((line) => (JSON.parse(line) as { request_id?: string }).request_id);
+    expect(ids.filter((id) => !logged.includes(id))).toEqual([]);
+  });
 });

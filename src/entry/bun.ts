@@ -17,6 +17,10 @@ try {
     throw listenProblem(error, server.port, server.host);
   }
   console.log(await server.announce(`http://${listener.hostname}:${listener.port}`));
+  // The log is written in batches: write the last lines before leaving.
+  const shutdown = () => void server.flushLog().finally(() => process.exit(0));
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
 } catch (error) {
   reportStartupFailure(error);
   process.exit(1);

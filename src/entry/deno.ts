@@ -9,6 +9,7 @@ declare const Deno: {
     handler: (request: Request, info: unknown) => Response | Promise<Response>,
   ): unknown;
   exit(code: number): never;
+  addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
 };
 
 try {
@@ -27,6 +28,10 @@ try {
     await server.db.close();
     throw listenProblem(error, server.port, server.host);
   }
+  // The log is written in batches: write the last lines before leaving.
+  const shutdown = () => void server.flushLog().finally(() => Deno.exit(0));
+  Deno.addSignalListener('SIGINT', shutdown);
+  Deno.addSignalListener('SIGTERM', shutdown);
 } catch (error) {
   reportStartupFailure(error);
   Deno.exit(1);

@@ -15,7 +15,7 @@ try {
     void server.db.close().finally(() => process.exit(1));
   });
   const shutdown = () => {
-    listener.close(() => void server.db.close().finally(() => process.exit(0)));
+    listener.close(() => void server.db.close().finally(() => server.flushLog().finally(() => process.exit(0))));
     setTimeout(() => process.exit(0), 5_000).unref();
   };
   process.once('SIGINT', shutdown);

@@ -10,6 +10,7 @@ import { pendingMigrations } from '../adapters/db/migrations.js';
 import { serviceTables, type ServiceTables } from '../adapters/db/tables.js';
 import { openNodeDatabase } from '../adapters/db/open-node.js';
 import { DEMO_USER_ID } from '../adapters/db/seed.js';
+import { createStdoutLog } from '../adapters/log/stdout.js';
 import { swaggerUiFiles } from './swagger-ui-files.js';
 
 
@@ -39,6 +40,8 @@ export type Standalone = {
   host: string;
   /** The start-up message for the address the runtime actually listens on. */
   announce(baseUrl: string): Promise<string>;
+  /** Writes the log lines still buffered and waits for stdout to take them: call before exiting. */
+  flushLog(): Promise<void>;
 };
 
 /**
@@ -61,7 +64,9 @@ export async function prepareStandalone(rawEnv: Record<string, string | undefine
 
   const { db, kind } = await openNodeDatabase(config, { embeddedDataDir: settings.EMBEDDED_DB_DIR, poolMax: settings.DATABASE_POOL_MAX });
   if (kind === 'postgres') await refuseUnmigrated(db, serviceTables(config.DATABASE_SCHEMA), config.DATABASE_URL);
-  const log = (entry: Record<string, unknown>) => console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
+  // One JSON line per entry, written in batches (adapters/log/batched.ts), not one write per request.
+  const output = createStdoutLog();
+  const log = output.log;
   // Loaded only when configured: without RATE_LIMIT_REDIS_URL the Redis client is never imported.
   const rateLimitStore = config.RATE_LIMIT_REDIS_URL
     ? (await import('../adapters/ratelimit/redis.js')).createRedisRateLimitStore({ url: config.RATE_LIMIT_REDIS_URL, log })
@@ -100,7 +105,7 @@ export async function prepareStandalone(rawEnv: Record<string, string | undefine
     return lines.join('\n');
   }
 
-  return { app, db, port: settings.PORT, host: settings.HOST, announce };
+  return { app, db, port: settings.PORT, host: settings.HOST, announce, flushLog: () => output.close() };
 }
 
 /** The settings as given (without the generated development secret), for the misspelling check. */

@@ -6,7 +6,7 @@ import { expect, it } from 'vitest';
  * Runtime specifics live in the entry files and the adapters only they choose; everything
  * else must run unchanged on Workers, Node, Bun and Deno.
  */
-const RUNTIME_SPECIFIC = new Set(['src/entry/worker-hyperdrive.ts', 'src/entry/node.ts', 'src/entry/bun.ts', 'src/entry/deno.ts', 'src/entry/standalone.ts', 'src/entry/swagger-ui-files.ts', 'src/adapters/db/node-postgres.ts', 'src/adapters/db/open-node.ts', 'src/adapters/db/pglite.ts']);
+const RUNTIME_SPECIFIC = new Set(['src/entry/worker-hyperdrive.ts', 'src/entry/node.ts', 'src/entry/bun.ts', 'src/entry/deno.ts', 'src/entry/standalone.ts', 'src/entry/swagger-ui-files.ts', 'src/adapters/db/node-postgres.ts', 'src/adapters/db/open-node.ts', 'src/adapters/db/pglite.ts', 'src/adapters/log/stdout.ts']);
 const NODE_ONLY = [
   { pattern: /from ['"]node:|import\(['"]node:/, what: 'a node: import' },
   { pattern: /\bprocess\./, what: 'process (settings come from the entry files)' },

@@ -50,6 +50,11 @@ export class JwksKeys {
     }
   }
 
+  /** When the keys held now are due for a refetch (ms on the verifier's clock). */
+  freshUntil(): number {
+    return this.fetchedAt + this.options.cacheSeconds * 1000;
+  }
+
   private async select(kid: string): Promise<CryptoKey> {
     try {
       return await this.remote({ alg: this.options.algorithm, kid });

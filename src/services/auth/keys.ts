@@ -15,7 +15,10 @@ const MIN_RSA_BITS = 2048;
  * The key that checks a token's signature. It never comes from the token: jose ignores `jwk`,
  * `jku`, `x5u`, `x5c`, and `kid` only chooses among the keys of the configured JWKS (ignored otherwise).
  */
-export type KeySource = (header: JWSHeaderParameters, nowMs: number, log: AuthLog) => Promise<CryptoKey>;
+export type KeySource = ((header: JWSHeaderParameters, nowMs: number, log: AuthLog) => Promise<CryptoKey>) & {
+  /** A JWKS's: until when (ms, on the verifier's clock) the keys held now are used without refetching. */
+  keysFreshUntil?: () => number;
+};
 
 /**
  * One key source per key settings for the life of the process or isolate, shared by every app
@@ -77,12 +80,13 @@ function createKeySource(settings: TokenSettings): KeySource {
     cacheSeconds: settings.jwksCacheSeconds ?? 300,
     timeoutMs: settings.jwksTimeoutMs ?? JWKS_TIMEOUT_MS,
   });
-  return (header, nowMs, log) => {
+  const source: KeySource = (header, nowMs, log) => {
     // No kid selects the set's kid-less key, if it has one (PyJWKClient's rule).
     const { kid = '' } = header;
     if (typeof kid !== 'string' || header.kid === '') return Promise.reject(new TokenRejected('invalid token', 'kid header is not a non-empty string'));
     return jwks.keyFor(kid, nowMs, log);
   };
+  return Object.assign(source, { keysFreshUntil: () => jwks.freshUntil() });
 }
 
 const isHmac = (algorithm: JwtAlgorithm): algorithm is Extract<JwtAlgorithm, `HS${string}`> => algorithm.startsWith('HS');

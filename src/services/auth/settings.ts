@@ -18,6 +18,7 @@ export function tokenSettingsFrom(config: Config): TokenSettings {
     issuer: config.JWT_ISSUER,
     leewaySeconds: config.JWT_LEEWAY,
     userIdClaim: config.JWT_USER_ID_CLAIM,
+    cacheMax: config.JWT_CACHE_MAX,
   };
   keySourceFor(settings); // checks the key settings (and keeps the source for the verifier)
   return settings;

@@ -1,4 +1,5 @@
 import { base64url, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { ConfigError, type JwtAlgorithm } from '../../config.js';
 import { findDuplicateKey } from './json-duplicates.js';
 import type { AuthLog } from './jwks.js';
@@ -24,6 +25,10 @@ export type TokenSettings = {
   issuer?: string | undefined;
   leewaySeconds: number;
   userIdClaim: string;
+  /** Verified tokens kept (JWT_CACHE_MAX); 0 verifies every request. Default DEFAULT_TOKEN_CACHE_MAX. */
+  cacheMax?: number | undefined;
+  /** Their size bound, counting each token's length twice (its claims take about as much). */
+  cacheMaxBytes?: number | undefined;
 };
 
 export type VerifiedUser = { id: string; claims: JWTPayload };
@@ -33,6 +38,16 @@ const MAX_TOKEN_LENGTH = 8192;
 /** Three non-empty base64url segments without padding, as PyJWT writes them (jose's decoder also takes "="). */
 const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+export const DEFAULT_TOKEN_CACHE_MAX = 10_000;
+/** Room for about 18,000 SimpleJWT tokens (~230 characters); far fewer only of unusually long ones. */
+const DEFAULT_TOKEN_CACHE_MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A verified token's user and when (on the verifier's clock) the same checks pass again: from
+ * `nbf`/`iat` minus the leeway until `exp` plus the leeway (seconds) and, with a JWKS, while the
+ * keys it was checked with are used without refetching (`keysUntilMs`).
+ */
+type Verified = { user: VerifiedUser; from: number; until: number; keysUntilMs: number };
 
 /**
  * Verifies access tokens the way Django's djangorestframework-simplejwt issues them. jose checks
@@ -53,10 +68,41 @@ export function createTokenVerifier(settings: TokenSettings, now: () => Date = (
     ...(settings.audience ? { audience: settings.audience } : {}),
   };
 
-  return async function verifyAccessToken(token: string): Promise<VerifiedUser> {
+  // The same token is verified once, then served from here while the checks above would pass
+  // again: everything they read is in the token and in this verifier's fixed settings, except the
+  // clock (checked on every hit) and a JWKS's keys (hence its cap). Only valid tokens are kept, so
+  // a flood of bad ones costs what it did and cannot evict anyone; valid ones need the key.
+  const cacheMax = settings.cacheMax ?? DEFAULT_TOKEN_CACHE_MAX;
+  const cache =
+    cacheMax > 0
+      ? new LRUCache<string, Verified>({
+          max: cacheMax,
+          maxSize: settings.cacheMaxBytes ?? DEFAULT_TOKEN_CACHE_MAX_BYTES,
+          sizeCalculation: (_value, token) => 2 * token.length,
+        })
+      : null;
+
+  async function verifyAccessToken(token: string): Promise<VerifiedUser> {
     if (token.length > MAX_TOKEN_LENGTH) throw new TokenRejected('token too long');
-    if (!COMPACT_JWS.test(token)) throw new TokenRejected('invalid token', 'malformed: not three base64url segments');
     const currentDate = now();
+    const hit = cache?.get(token);
+    if (hit) {
+      const nowMs = currentDate.getTime();
+      const seconds = Math.floor(nowMs / 1000);
+      if (seconds >= hit.from && seconds < hit.until && nowMs < hit.keysUntilMs) return hit.user;
+      cache!.delete(token); // verified again below, to be refused for the same reason as uncached
+    }
+    const verified = await verify(token, currentDate);
+    if (cache) {
+      // lru-cache's own expiry (on the real clock) only frees memory: the check above decides.
+      const ttl = Math.min(verified.until * 1000, verified.keysUntilMs) - currentDate.getTime();
+      if (ttl > 0) cache.set(token, verified, { ttl: Math.min(ttl, MAX_TTL_MS) });
+    }
+    return verified.user;
+  }
+
+  async function verify(token: string, currentDate: Date): Promise<Verified> {
+    if (!COMPACT_JWS.test(token)) throw new TokenRejected('invalid token', 'malformed: not three base64url segments');
     let claims: JWTPayload;
     try {
       ({ payload: claims } = await jwtVerify(token, (header) => keys(header, currentDate.getTime(), log), { ...options, currentDate }));
@@ -82,9 +128,16 @@ export function createTokenVerifier(settings: TokenSettings, now: () => Date = (
       throw new TokenRejected(`token has no ${settings.userIdClaim} claim`);
     }
     // SimpleJWT sends user_id as a number (before 5.5.1) or a string: compare as strings.
-    return { id: String(userId), claims };
-  };
+    const user: VerifiedUser = Object.freeze({ id: String(userId), claims: Object.freeze(claims) }); // shared by the requests that send it
+    const from = Math.max(claims.nbf ?? -Infinity, claims.iat ?? -Infinity) - leeway;
+    return { user, from, until: claims.exp! + leeway, keysUntilMs: keys.keysFreshUntil?.() ?? Infinity };
+  }
+
+  return Object.assign(verifyAccessToken, { cache });
 }
+
+/** lru-cache wants a finite TTL; entries past it are verified again, which is always safe. */
+const MAX_TTL_MS = 24 * 60 * 60 * 1000;
 
 /**
  * The refusal's reason. jose checks claims only once the signature holds, so naming the claim

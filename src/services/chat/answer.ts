@@ -75,11 +75,20 @@ const RESULT_CACHE_MAX = 1_000;
 const SEMANTIC_CACHE_MAX = 100;
 
 /**
- * What answering keeps between requests: the compiled semantic models and, when
- * `resultCacheTtlMs` > 0, database answers per (project, model version, tenant, query,
- * language), bounded and expiring; concurrent misses share one query.
+ * What answering keeps between requests: the compiled semantic models, the semantic queries
+ * running now (single-flight) and, when `resultCacheTtlMs` > 0, database answers per (project,
+ * model version, tenant, query, language), bounded and expiring.
  */
 export function createAnswerCaches({ resultCacheTtlMs }: { resultCacheTtlMs: number }) {
+  // Per database handle, by result key: a request whose query is already running waits for it
+  // instead of sending it again, and gets its result or its error. An entry leaves when its query
+  // settles, so nothing outlives the query (no staleness, a failure is not kept: the next request
+  // retries) and the map never holds more than the distinct queries in flight, at most one per
+  // request in progress. The query runs without any request's signal, so a waiter that gives up
+  // (client gone, deadline) does not cancel it for the others. Keyed by handle because on Workers
+  // each request has its own connection, which ends with its request: another request must not
+  // wait on it.
+  const running = new WeakMap<Database, Map<string, Promise<QueryResult>>>();
   // Keyed by project slug and model version (md5 of the stored model): a new model is compiled
   // on its first question, the old entry ages out; two projects sharing a model still get their
   // own entry, which is cheap and keeps the key obviously right.
@@ -93,6 +102,18 @@ export function createAnswerCaches({ resultCacheTtlMs }: { resultCacheTtlMs: num
         semantic.set(key, compiled);
       }
       return compiled;
+    },
+    /** Runs `run` for `key` on `db`, or joins the identical query already running there. */
+    singleFlight(db: Database, key: string, run: () => Promise<QueryResult>): Promise<QueryResult> {
+      let queries = running.get(db);
+      if (!queries) running.set(db, (queries = new Map()));
+      let query = queries.get(key);
+      if (!query) {
+        const own = queries;
+        query = run().finally(() => own.delete(key));
+        queries.set(key, query);
+      }
+      return query;
     },
     results:
       resultCacheTtlMs > 0
@@ -130,7 +151,7 @@ const CANNOT_ANSWER: Record<Language, string> = {
  *    and the conversation.
  */
 export function createAnswerer(deps: AnswererDeps) {
-  const { results, semanticFor } = deps.caches;
+  const { results, semanticFor, singleFlight } = deps.caches;
 
   /** Step 1 for a project with a semantic model: its matcher, or a follow-up of the previous semantic turn. */
   function deterministicSemantic(
@@ -153,7 +174,7 @@ export function createAnswerer(deps: AnswererDeps) {
   /** Runs a checked semantic query for the project's tenant (the server's value, never the question's). */
   async function fromSemantic(slug: string, semantic: SemanticProject, query: SemanticQuery, language: Language, metrics: AnswerMetrics): Promise<Answer> {
     const started = performance.now();
-    const run = async (): Promise<QueryResult> => {
+    const runQuery = async (): Promise<QueryResult> => {
       const { datos, respuesta } = await runSemanticQuery(
         deps.db,
         semantic.model,
@@ -165,6 +186,7 @@ export function createAnswerer(deps: AnswererDeps) {
     };
     // The key holds the model version and the tenant: a new model or another tenant is another entry.
     const key = JSON.stringify(['semantic', slug, semantic.version, semantic.tenant, query, language]);
+    const run = () => singleFlight(deps.db, key, runQuery);
     const result = results ? (await results.fetch(key, { context: run }))! : await run();
     return {
       fuente: 'database',
