@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { AppEnv, AuthedEnv } from '../../app-env.js';
 import { problemBody, problemOf } from '../../errors.js';
+import { byteBudget } from '../../services/bytes.js';
 import type { AskResult } from '../../services/chat/ask.js';
 import { ForbiddenError } from '../../services/errors.js';
 import type { chatRoute } from './chat.routes.js';
@@ -33,11 +34,16 @@ export const chat: ChatHandler = async (c) => {
     // A client that goes away stops the model call.
     const gone = new AbortController();
     stream.onAbort(() => gone.abort());
+    // The deltas together carry at most what the answer event (and the conversation) keeps.
+    const within = byteBudget(config.ANSWER_MAX_BYTES);
     try {
       const result = await services.chat.ask({
         ...input,
         signal: AbortSignal.any([input.signal, gone.signal]),
-        onDelta: (texto) => void stream.writeSSE({ event: 'delta', data: JSON.stringify({ texto }) }),
+        onDelta: (delta) => {
+          const texto = within(delta);
+          if (texto) void stream.writeSSE({ event: 'delta', data: JSON.stringify({ texto }) });
+        },
       });
       await stream.writeSSE({ event: 'answer', data: JSON.stringify(respond(c, result)) });
       // The request's own log line was written when the stream began; this one has the outcome.
