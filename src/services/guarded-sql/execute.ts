@@ -299,18 +299,20 @@ async function runPlanned(tx: Transaction, statement: string, timeoutMs: number,
   } catch (error) {
     throw refusalFor(error, timeoutMs);
   }
-  let failed = false;
+  let cleanup: 'deallocate' | 'rollback' | 'none' = 'deallocate';
   try {
     const [plan] = (await tx.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) EXECUTE ${name}`)).map((row) => row['QUERY PLAN']);
     refuse(plan);
     return await tx.query(`EXECUTE ${name}`);
   } catch (error) {
-    failed = !(error instanceof GuardedSqlRefusal);
-    throw error instanceof GuardedSqlRefusal ? error : refusalFor(error, timeoutMs);
+    if (error instanceof GuardedSqlRefusal) throw error;
+    // A link that failed (not a statement the server cancelled) is destroyed by the pool, and its
+    // statements with it: asking it anything more would only wait for it to time out again.
+    cleanup = error instanceof DatabaseUnavailableError && (error.cause as { code?: unknown } | undefined)?.code !== '57014' ? 'none' : 'rollback';
+    throw refusalFor(error, timeoutMs);
   } finally {
-    // Best effort: on a connection that is gone, so is the statement.
-    if (failed) await tx.query('ROLLBACK TO SAVEPOINT guarded_run').catch(() => {});
-    await tx.query(`DEALLOCATE ${name}`).catch(() => {});
+    if (cleanup === 'rollback') await tx.query('ROLLBACK TO SAVEPOINT guarded_run').catch(() => {});
+    if (cleanup !== 'none') await tx.query(`DEALLOCATE ${name}`).catch(() => {});
   }
 }
 
