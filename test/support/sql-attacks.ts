@@ -90,8 +90,9 @@ export const WIDE_QUERIES: [string, string, Expectation][] = [
 
 /**
  * Generated worst cases for the fuzz suite (test/fuzz.test.ts): `widening` with any depth and
- * factor, over every output shape above, with or without a LIMIT. Each must come back within the
- * byte caps, or be refused (cost, timeout), never answered whole.
+ * factor, over every output shape above (padding casts too), with or without a LIMIT. Each must
+ * come back within the byte caps, or be refused (size or cost from the plan, timeout), never
+ * answered whole.
  */
 export const wideQueryArb: fc.Arbitrary<string> = fc
   .record({
@@ -99,6 +100,7 @@ export const wideQueryArb: fc.Arbitrary<string> = fc
     factor: fc.integer({ min: 2, max: 4 }),
     select: fc.constantFrom(
       's', 's, id', 'ARRAY[s, s, s] AS a', "s || id::text || (id * 1.5)::text || now()::text AS s", 'max(s) AS s',
+      'CAST(s AS char(4000)) AS s, id', 'CAST(s AS char(1000000)) AS s',
       Array.from({ length: 20 }, (_, i) => `s || '${i}' AS c${i}`).join(', '),
     ),
     tail: fc.constantFrom('', ' LIMIT 1', ' LIMIT 3', ' LIMIT 50', ' ORDER BY id DESC LIMIT 10'),
