@@ -128,7 +128,7 @@ export function createApp(deps: AppDeps) {
         origin: config.CORS_ORIGINS.includes('*') ? '*' : config.CORS_ORIGINS,
         allowMethods: ['POST', 'GET', 'DELETE', 'OPTIONS'],
         allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
-        exposeHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
+        exposeHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Siguiente', 'Link'],
         maxAge: 600,
       }),
     );

@@ -138,6 +138,11 @@ export const configSchema = z.object({
   GUARDED_SQL_MAX_BYTES: integer(262_144, 1_024, 16_777_216),
   /** One value of those rows longer than this many bytes is cut, ending in "…". */
   GUARDED_SQL_MAX_VALUE_BYTES: integer(4_096, 16, 1_048_576),
+  /**
+   * One value of a semantic query's rows (a customer's name, a label) longer than this many
+   * bytes is cut in PostgreSQL, ending in "…"; at least 256, so no number is ever cut.
+   */
+  SEMANTIC_MAX_VALUE_BYTES: integer(4_096, 256, 1_048_576),
   /** The whole request, model retries included. */
   REQUEST_TIMEOUT_MS: integer(60_000, 100, 600_000),
   /** Receiving the request body: a client still sending past it gets 408 (never more than REQUEST_TIMEOUT_MS). */

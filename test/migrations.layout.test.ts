@@ -110,7 +110,7 @@ INSERT INTO document_chunks (document_id, project, position, content) VALUES ('0
     // Rows moved with their tables; identities keep counting; keys follow the tables.
     const s = services()(db);
     expect((await s.projects.existing('viejo')).displayName).toBe('Viejo');
-    const [conversation] = await s.conversations.list('1');
+    const [conversation] = (await s.conversations.list('1')).conversations;
     expect(conversation?.id).toBe('00000000-0000-4000-8000-000000000001');
     await db.query("INSERT INTO chat_api.messages (conversation_id, role, content) VALUES ('00000000-0000-4000-8000-000000000001', 'assistant', '1')");
     expect(await db.query('SELECT id::int AS id FROM chat_api.messages ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);

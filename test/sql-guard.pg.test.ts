@@ -83,9 +83,9 @@ describe.each(['postgres', 'neon'] as const)('guarded SQL on the %s PostgreSQL',
 
   it.each(CORPUS)('%s', (_name, sql, expectation) => runCase(test.db, parser, sql, expectation));
 
-  // README.md ("a 74-case attack corpus") states this figure: change both together.
-  it('has the 74-case corpus the README describes, each case named once', () => {
-    expect(CORPUS).toHaveLength(74);
+  // README.md ("a 76-case attack corpus") states this figure: change both together.
+  it('has the 76-case corpus the README describes, each case named once', () => {
+    expect(CORPUS).toHaveLength(76);
     expect(new Set(CORPUS.map(([name]) => name)).size).toBe(CORPUS.length);
   });
 
@@ -149,6 +149,20 @@ describe.each(['postgres', 'neon'] as const)('guarded SQL on the %s PostgreSQL',
       expect(state!.timeout).toBe('5s');
       expect(state!.count).toBe(DEMO_PROJECTS.reduce((sum, p) => sum + p.orders, 0));
     }
+  });
+
+  it('deallocates its prepared statement whatever happens: answered, refused from the plan, failed or cancelled', async () => {
+    const outcomes = await Promise.allSettled([
+      runGuardedSql(test.db, { sql: 'SELECT count(*) AS n FROM orders', project: PROJECT, parser }),
+      runGuardedSql(test.db, { sql: 'SELECT CAST(customer AS char(1000000)) AS s FROM orders', project: PROJECT, parser }),
+      runGuardedSql(test.db, { sql: 'SELECT 1 / (count(*) - count(*)) AS n FROM orders', project: PROJECT, parser }),
+      runGuardedSql(test.db, { sql: 'SELECT count(*) FROM orders a, orders b, orders c', project: PROJECT, parser, timeoutMs: 200 }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected']);
+    const left = await Promise.all(
+      Array.from({ length: 4 }, () => test.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'guarded\\_%'`)),
+    );
+    expect(left.map(([row]) => row!.n)).toEqual([0, 0, 0, 0]);
   });
 
   it('keeps the model\'s own queries (the service itself, as the owner) unrestricted', async () => {

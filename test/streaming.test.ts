@@ -110,6 +110,32 @@ describe('streaming answers over server-sent events (Accept: text/event-stream)'
     expect(response.headers.get('content-type')).toBe('application/problem+json');
   });
 
+  it('sends deltas of at most ANSWER_MAX_BYTES in all, making up the (cut) answer event, however long the model goes on', async () => {
+    const capped = buildApp(test.db, { OPENAI_API_KEY: 'sk-local', OPENAI_BASE_URL: model.baseURL, OPENAI_MAX_RETRIES: '0', ANSWER_MAX_BYTES: '4096' });
+    const cappedServer = await new Promise<{ server: ServerType; base: string }>((resolve) => {
+      const server = serve({ fetch: capped.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
+        resolve({ server, base: `http://127.0.0.1:${info.port}` }),
+      );
+    });
+    try {
+      // ~100 kB of words, then one word of 100 kB (a delta far larger than the whole budget).
+      model.script.push({ text: `${Array.from({ length: 4_000 }, (_, i) => `palabra${i} ñandú 😀`).join(' ')} ${'é'.repeat(50_000)}` });
+      const response = await fetch(`${cappedServer.base}/api/v1/chat`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${accessToken(1)}`, 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+        body: JSON.stringify(question('Explícame qué es una orden inbound', 'conocimiento_general')),
+      });
+      const events = await readEvents(response);
+      expect(events.at(-1)?.event).toBe('answer');
+      const streamed = events.filter((e) => e.event === 'delta').map((e) => (JSON.parse(e.data) as { texto: string }).texto).join('');
+      expect(new TextEncoder().encode(streamed).length).toBeLessThanOrEqual(4096);
+      expect(streamed).toMatch(/^palabra0 ñandú 😀 .*…$/su);
+      expect(streamed).toBe((JSON.parse(events.at(-1)!.data) as { respuesta: string }).respuesta);
+    } finally {
+      await new Promise((r) => cappedServer.server.close(r));
+    }
+  });
+
   it('stops the model call when the client disconnects', async () => {
     model.chunkDelayMs = 100;
     model.script.push({ text: Array.from({ length: 60 }, (_, i) => `palabra${i}`).join(' ') });

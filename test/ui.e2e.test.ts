@@ -397,6 +397,26 @@ describe('the chat page in a real browser', () => {
     await page.close();
   }, 90_000);
 
+  it('reopens a conversation longer than a page whole, following siguiente', async () => {
+    // 230 stored messages of user 5: the read endpoint's pages hold 100.
+    const id = crypto.randomUUID();
+    await test.db.query(`INSERT INTO chat_api.conversations (id, user_id, project) VALUES ($1, '5', 'conocimiento_general')`, [id]);
+    await test.db.query(
+      `INSERT INTO chat_api.messages (conversation_id, role, content, fuente)
+       SELECT $1, CASE WHEN i % 2 = 1 THEN 'user' ELSE 'assistant' END, 'Mensaje largo ' || i, CASE WHEN i % 2 = 0 THEN 'openai' END
+         FROM generate_series(1, 230) AS i`,
+      [id],
+    );
+    const { page, violations } = await openPage('es-ES');
+    await page.goto(`${base}/`);
+    await signIn(page, 'Usar token', accessToken(5));
+    await page.locator('#history button', { hasText: 'Mensaje largo 1' }).click();
+    await expect.poll(() => page.locator('#log .msg').count()).toBe(230);
+    expect(await page.locator('#log .msg .text').last().textContent()).toBe('Mensaje largo 230');
+    expect(violations).toEqual([]);
+    await page.close();
+  }, 90_000);
+
   it('/docs renders Swagger UI with no network and executes the chat request', async () => {
     const { page } = await openPage('en-US');
     const problems: string[] = [];

@@ -63,7 +63,9 @@ export function createServiceContainer(deps: ContainerDeps) {
       purge,
     });
     const answererWith = (guardedSql: ReturnType<typeof guardedSqlWith> | undefined) =>
-      createAnswerer({ db, model: deps.model, now, timeZone: config.APP_TIMEZONE, caches: answerCaches, knowledge, guardedSql });
+      createAnswerer({
+        db, model: deps.model, now, timeZone: config.APP_TIMEZONE, semanticMaxValueBytes: config.SEMANTIC_MAX_VALUE_BYTES, caches: answerCaches, knowledge, guardedSql,
+      });
     const answer = typeof sqlParser === 'function' ? loadingParser(sqlParser, answererWith, guardedSqlWith) : answererWith(sqlParser && guardedSqlWith(sqlParser));
     return {
       db,

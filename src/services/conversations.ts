@@ -31,6 +31,16 @@ export type StoredMessage = {
 };
 
 export type ConversationSummary = { id: string; project: string; title: string; updatedAt: Date };
+/** A page of the list of a user's conversations, and the cursor for the next one (null: none). */
+export type ConversationList = { conversations: ConversationSummary[]; next: string | null };
+
+/** Conversations per page of the list: the default and the most a client may ask for. */
+export const DEFAULT_LIST_CONVERSATIONS = 50;
+export const MAX_LIST_CONVERSATIONS = 200;
+/** A conversation's title: the first characters of its first question. */
+const TITLE_CHARS = 120;
+/** The list's cursor: the last conversation's updated_at (microseconds since 1970) and its id. */
+const LIST_CURSOR = /^(\d{1,18})_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 export type ConversationContext = {
   id: string;
@@ -285,19 +295,35 @@ export function createConversationStore(db: Database, settings: ConversationSett
       };
     },
 
-    /** The caller's 50 most recently updated conversations (optionally in one project), newest first. */
-    async list(userId: string, project?: string): Promise<ConversationSummary[]> {
-      const rows = await db.query<{ id: string; project: string; title: string | null; updated_at: Date | string }>(
-        `SELECT c.id, c.project, c.updated_at,
-                (SELECT left(m.content, 120) FROM ${t.messages} m
+    /**
+     * The caller's most recently updated conversations (optionally in one project), newest
+     * first: up to `limit` (default 50, at most 200) after the one `after` names (a cursor from
+     * the previous page's `next`), each titled by its first question's first 120 characters.
+     */
+    async list(userId: string, project?: string, page: { limit?: number; after?: string } = {}): Promise<ConversationList> {
+      const limit = Math.min(Math.max(1, Math.trunc(page.limit ?? DEFAULT_LIST_CONVERSATIONS)), MAX_LIST_CONVERSATIONS);
+      const after = page.after === undefined ? undefined : LIST_CURSOR.exec(page.after);
+      if (page.after !== undefined && !after) throw new InvalidInputError('despues must be the siguiente of a previous page');
+      // The cursor is the last conversation's updated_at in whole microseconds and its id:
+      // exact, unlike a JavaScript Date, so no conversation is skipped or repeated.
+      const rows = await db.query<{ id: string; project: string; title: string | null; updated_at: Date | string; position: string | number }>(
+        `SELECT c.id, c.project, c.updated_at, c.position,
+                (SELECT left(m.content, ${TITLE_CHARS}) FROM ${t.messages} m
                   WHERE m.conversation_id = c.id AND m.role = 'user' ORDER BY m.id LIMIT 1) AS title
-           FROM ${t.conversations} c
-          WHERE c.user_id = $1 AND ($2::text IS NULL OR c.project = $2::text)
-          ORDER BY c.updated_at DESC, c.created_at DESC
-          LIMIT 50`,
-        [userId, project ?? null],
+           FROM (SELECT id, project, updated_at, (extract(epoch FROM updated_at) * 1000000)::bigint AS position
+                   FROM ${t.conversations}
+                  WHERE user_id = $1 AND ($2::text IS NULL OR project = $2::text)) AS c
+          WHERE $4::bigint IS NULL OR (c.position, c.id) < ($4::bigint, $5::uuid)
+          ORDER BY c.position DESC, c.id DESC
+          LIMIT $3`,
+        [userId, project ?? null, limit + 1, after?.[1] ?? null, after?.[2] ?? null],
       );
-      return rows.map((row) => ({ id: row.id, project: row.project, title: row.title ?? '', updatedAt: new Date(row.updated_at) }));
+      const kept = rows.slice(0, limit);
+      const last = kept[kept.length - 1];
+      return {
+        conversations: kept.map((row) => ({ id: row.id, project: row.project, title: row.title ?? '', updatedAt: new Date(row.updated_at) })),
+        next: rows.length > limit && last ? `${last.position}_${last.id}` : null,
+      };
     },
   };
 }

@@ -80,6 +80,8 @@ export const WIDE_QUERIES: [string, string, Expectation][] = [
   ['wide: a cross join within the row limit', 'SELECT a.customer || b.customer || a.customer || b.customer AS s FROM (SELECT customer FROM orders LIMIT 15) a, (SELECT customer FROM orders LIMIT 15) b', {
     rows: (rows) => expect(rows).toHaveLength(200),
   }],
+  // The planner knows a char(n) value's width: refused from the plan before it runs (on PostgreSQL it would pad 200 values to 4 MB each).
+  ['wide: a cast padding to a million characters', 'SELECT CAST(customer AS char(1000000)) AS s, id FROM orders', refused(/^the query would build about \d+ MiB of rows, far more than can be sent \(GUARDED_SQL_MAX_BYTES\)$/)],
   ['wide: repeat', "SELECT repeat(customer, 1000000) AS s FROM orders", refused()],
   ['wide: lpad', "SELECT lpad(customer, 100000000, 'x') AS s FROM orders", refused()],
   ['wide: string_agg', "SELECT string_agg(customer, ',') AS s FROM orders", refused()],
@@ -88,8 +90,9 @@ export const WIDE_QUERIES: [string, string, Expectation][] = [
 
 /**
  * Generated worst cases for the fuzz suite (test/fuzz.test.ts): `widening` with any depth and
- * factor, over every output shape above, with or without a LIMIT. Each must come back within the
- * byte caps, or be refused (cost, timeout), never answered whole.
+ * factor, over every output shape above (padding casts too), with or without a LIMIT. Each must
+ * come back within the byte caps, or be refused (size or cost from the plan, timeout), never
+ * answered whole.
  */
 export const wideQueryArb: fc.Arbitrary<string> = fc
   .record({
@@ -97,6 +100,7 @@ export const wideQueryArb: fc.Arbitrary<string> = fc
     factor: fc.integer({ min: 2, max: 4 }),
     select: fc.constantFrom(
       's', 's, id', 'ARRAY[s, s, s] AS a', "s || id::text || (id * 1.5)::text || now()::text AS s", 'max(s) AS s',
+      'CAST(s AS char(4000)) AS s, id', 'CAST(s AS char(1000000)) AS s',
       Array.from({ length: 20 }, (_, i) => `s || '${i}' AS c${i}`).join(', '),
     ),
     tail: fc.constantFrom('', ' LIMIT 1', ' LIMIT 3', ' LIMIT 50', ' ORDER BY id DESC LIMIT 10'),
@@ -179,6 +183,8 @@ export const CORPUS: [string, string, Expectation][] = [
   } }],
   ['a cartesian join that would run for hours', 'SELECT count(*) AS n FROM orders a, orders b, orders c', { refused: 'timeout', reason: /longer than 500 ms/ }],
   ['a cartesian join hidden in a CTE', 'WITH x AS (SELECT a.id FROM orders a, orders b) SELECT count(*) AS n FROM x, orders c', { refused: 'timeout' }],
+  // Planned at more than 10^12: refused before it runs, on PostgreSQL too (not cancelled at the timeout).
+  ['a cartesian join of five', 'SELECT count(*) AS n FROM orders a, orders b, orders c, orders d, orders e', refused(/^the query would cost \d+, (far more than could finish in time|more than the embedded database allows \(GUARDED_SQL_MAX_COST\))$/)],
   ['a run-time error', 'SELECT 1 / (count(*) - count(*)) AS n FROM orders', { refused: 'failed', reason: /division by zero/ }],
   ...WIDE_QUERIES,
 ];

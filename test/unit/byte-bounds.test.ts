@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cutToBytes } from '../../src/services/bytes.js';
+import { byteBudget, cutToBytes } from '../../src/services/bytes.js';
 import { boundedData } from '../../src/services/conversations.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text).length;
@@ -16,6 +16,20 @@ describe('byte bounds (issue 14)', () => {
         expect(text.startsWith(cut.slice(0, -1))).toBe(true);
       }
     }
+  });
+
+  it('lets streamed pieces through up to a total, cut like cutToBytes, then nothing', () => {
+    for (const pieces of [['abc ', 'ñandú ', '😀'.repeat(40), ' fin'], ['x'.repeat(1000)], Array.from({ length: 100 }, (_, i) => `w${i} `)]) {
+      for (const max of [16, 17, 18, 64]) {
+        const within = byteBudget(max);
+        const sent = pieces.map(within).join('');
+        expect(bytes(sent)).toBeLessThanOrEqual(max);
+        expect(sent).toBe(cutToBytes(pieces.join(''), max));
+        expect(sent).not.toContain('\uFFFD');
+      }
+    }
+    const within = byteBudget(16);
+    expect(['corto '].map(within)).toEqual(['corto ']);
   });
 
   it('keeps stored data within ANSWER_MAX_BYTES: the rows that fit, and says so', () => {

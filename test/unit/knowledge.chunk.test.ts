@@ -75,6 +75,21 @@ describe('chunkText', () => {
     }
   });
 
+  it('cuts a heading of thousands of characters to a quarter of a passage, so every passage fits (it used to loop forever)', () => {
+    for (const length of [700, 760, 28_000]) {
+      const heading = 'Almacén '.repeat(length / 8 + 1).slice(0, length).trim();
+      const passages = chunkText(`# ${heading}\n\n${paragraph('Cross', 12)}`, 'text/markdown');
+      expect(passages.length).toBeGreaterThan(1);
+      for (const p of passages) {
+        expect(p.startsWith(`${heading.slice(0, 150)}`)).toBe(true);
+        expect(p.split('\n\n')[0]!.length).toBeLessThanOrEqual(200);
+        expect(p.split('\n\n')[0]).toMatch(/…$/);
+        expect(p.length).toBeLessThanOrEqual(800);
+      }
+    }
+    expect(chunkText(`# ${'T'.repeat(5_000)}`, 'text/markdown')).toEqual([`${'T'.repeat(199)}…`]);
+  });
+
   it('keeps a title-only Markdown document', () => {
     expect(chunkText('# Solo título', 'text/markdown')).toEqual(['Solo título']);
   });

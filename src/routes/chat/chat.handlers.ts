@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { AppEnv, AuthedEnv } from '../../app-env.js';
 import { problemBody, problemOf } from '../../errors.js';
+import { byteBudget } from '../../services/bytes.js';
 import type { AskResult } from '../../services/chat/ask.js';
 import { ForbiddenError } from '../../services/errors.js';
 import type { chatRoute } from './chat.routes.js';
@@ -41,12 +42,17 @@ export const chat: ChatHandler = async (c) => {
       if (deadline?.told.aborted) throw deadline.told.reason;
       return result;
     };
+    // The deltas together carry at most what the answer event (and the conversation) keeps.
+    const within = byteBudget(config.ANSWER_MAX_BYTES);
     try {
       const result = outcome(
         await services.chat.ask({
           ...input,
           signal: AbortSignal.any([input.signal, gone.signal]),
-          onDelta: (texto) => void stream.writeSSE({ event: 'delta', data: JSON.stringify({ texto }) }),
+          onDelta: (delta) => {
+            const texto = within(delta);
+            if (texto) void stream.writeSSE({ event: 'delta', data: JSON.stringify({ texto }) });
+          },
         }),
       );
       await stream.writeSSE({ event: 'answer', data: JSON.stringify(respond(c, result)) });

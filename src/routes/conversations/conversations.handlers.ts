@@ -6,8 +6,14 @@ type Handler<R extends typeof listConversationsRoute | typeof readConversationRo
 
 /** GET /api/v1/conversaciones */
 export const listConversations: Handler<typeof listConversationsRoute> = async (c) => {
-  const { proyecto } = c.req.valid('query');
-  const conversations = await c.var.services.conversations.list(c.var.user.id, proyecto);
+  const { proyecto, limite, despues } = c.req.valid('query');
+  const { conversations, next } = await c.var.services.conversations.list(c.var.user.id, proyecto, { limit: limite, after: despues });
+  if (next) {
+    // The body stays the bare array existing clients read; where the next page starts goes in headers.
+    const query = new URLSearchParams({ ...(proyecto ? { proyecto } : {}), ...(limite ? { limite: String(limite) } : {}), despues: next });
+    c.header('Siguiente', next);
+    c.header('Link', `</api/v1/conversaciones?${query}>; rel="next"`);
+  }
   return c.json(
     conversations.map((conversation) => ({
       conversacion_id: conversation.id,

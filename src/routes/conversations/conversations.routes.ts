@@ -1,21 +1,29 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { limitReads, requireUser } from '../../middleware/auth.js';
 import { problem, protectedRouteProblems } from '../problems.js';
-import { ProjectSlugSchema } from '../schemas.js';
-import { ConversationListSchema, ConversationPageQuerySchema, ConversationSchema } from './conversations.schemas.js';
+import {
+  ConversationListHeadersSchema, ConversationListQuerySchema, ConversationListSchema, ConversationPageQuerySchema, ConversationSchema,
+} from './conversations.schemas.js';
 
 export const listConversationsRoute = createRoute({
   method: 'get',
   path: '/api/v1/conversaciones',
   tags: ['chat'],
   summary: 'Your recent conversations',
-  description: 'Your 50 most recently updated conversations, newest first; `proyecto` narrows them to one project.',
+  description:
+    'Your most recently updated conversations, newest first, `limite` per page (50 by default); `proyecto` narrows them to one ' +
+    'project. The body is the page (an array, as before pagination); the `Siguiente` header (and `Link` with rel="next") ' +
+    'says where the next page starts: pass it as `despues`.',
   security: [{ Bearer: [] }],
   middleware: [requireUser, limitReads] as const,
-  request: { query: z.object({ proyecto: ProjectSlugSchema.optional() }) },
+  request: { query: ConversationListQuerySchema },
   responses: {
-    200: { description: 'Your conversations, newest first', content: { 'application/json': { schema: ConversationListSchema } } },
-    400: problem('Invalid `proyecto`'),
+    200: {
+      description: 'A page of your conversations, newest first',
+      headers: ConversationListHeadersSchema,
+      content: { 'application/json': { schema: ConversationListSchema } },
+    },
+    400: problem('Invalid `proyecto`, `limite` or `despues`'),
     ...protectedRouteProblems,
   },
 });

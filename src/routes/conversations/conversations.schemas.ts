@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { ProjectSlugSchema } from '../schemas.js';
 
 export const ConversationSchema = z
   .object({
@@ -45,8 +46,29 @@ export const ConversationListSchema = z
     z.object({
       conversacion_id: z.string(),
       proyecto: z.string(),
-      titulo: z.string().openapi({ description: 'The first question (at most 120 characters).' }),
+      titulo: z.string().openapi({ description: 'The first question\'s first 120 characters.' }),
       actualizado: z.string().openapi({ description: 'When the conversation last changed (ISO 8601).' }),
     }),
   )
   .openapi('ConversationList');
+
+export const ConversationListQuerySchema = z.object({
+  proyecto: ProjectSlugSchema.optional(),
+  limite: z.coerce
+    .number()
+    .int('must be a whole number from 1 to 200')
+    .min(1, 'must be a whole number from 1 to 200')
+    .max(200, 'must be a whole number from 1 to 200')
+    .optional()
+    .openapi({ description: 'Conversations per page (1-200, default 50).' }),
+  despues: z
+    .string()
+    .regex(/^\d{1,18}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be the `siguiente` of a previous page')
+    .optional()
+    .openapi({ description: 'The previous page\'s `siguiente` (from its `Link` or `Siguiente` header): this page starts after it. Unset: the first page.' }),
+});
+
+export const ConversationListHeadersSchema = z.object({
+  Siguiente: z.string().optional().openapi({ description: 'Pass as `despues` for the next page; absent on the last page.' }),
+  Link: z.string().optional().openapi({ description: 'The next page\'s address, `<…?despues=…>; rel="next"` (RFC 8288); absent on the last page.' }),
+});

@@ -61,6 +61,8 @@ export type AnswererDeps = {
   model: ChatModel | null;
   now: () => Date;
   timeZone: string;
+  /** SEMANTIC_MAX_VALUE_BYTES: one value of a semantic query's rows longer than this is cut (default 4 KiB). */
+  semanticMaxValueBytes?: number | undefined;
   /** Built once per process or isolate (createAnswerCaches); shared by every request. */
   caches: AnswerCaches;
   /** The projects' documents; questions of a project with relevant passages are answered from them. */
@@ -181,6 +183,7 @@ export function createAnswerer(deps: AnswererDeps) {
         query,
         { tenant: semantic.tenant, now: deps.now(), timeZone: deps.timeZone },
         language,
+        deps.semanticMaxValueBytes,
       );
       return { datos: { ...datos }, respuesta };
     };

@@ -21,6 +21,20 @@ const BYTES_COLUMN = '__guarded_bytes';
  */
 export const DEFAULT_MAX_COST = 1_000_000;
 /**
+ * A query whose planner estimate of its rows' size (the row-limited statement's rows × their
+ * average width) is more than this many times GUARDED_SQL_MAX_BYTES is refused before it runs:
+ * most of what it would build could never be sent. Far above, because widths are estimates
+ * (unknown text counts 32 bytes): only the obviously huge are refused, such as a cast to
+ * char(1000000), which pads every value to a million characters.
+ */
+const ESTIMATED_BYTES_FACTOR = 64;
+/**
+ * On PostgreSQL, where statement_timeout holds, a plan costing more than this is refused before it
+ * runs instead of being cancelled at its timeout: measured on the demo data, a cost of ~143,000,000
+ * ran 50 s, so this is hours, beyond any GUARDED_SQL_TIMEOUT_MS (at most 60 s) on any machine.
+ */
+const ABSURD_COST = 10_000_000_000;
+/**
  * Refused on PGlite only: a regular expression match is priced like `=` by the planner and
  * nothing can cancel it there, so the cost cap says nothing about it. LIKE stays allowed.
  */
@@ -67,7 +81,8 @@ export type GuardedSqlOptions = {
   /**
    * On a database that cannot time a statement out (PGlite): the highest planner cost (EXPLAIN's
    * "Total Cost", of any node of the plan) a query may have; above it the query is refused
-   * without running. Ignored where statement_timeout holds. Default 1,000,000.
+   * without running. Where statement_timeout holds, only a plan costing hours (ABSURD_COST) is
+   * refused before it runs; the timeout cancels the rest. Default 1,000,000.
    */
   maxCost?: number;
   /**
@@ -102,21 +117,24 @@ export type GuardedSqlResult = {
 export type TruncationCap = 'GUARDED_SQL_ROW_LIMIT' | 'GUARDED_SQL_MAX_BYTES' | 'GUARDED_SQL_MAX_VALUE_BYTES';
 
 /**
- * The statement that runs: the checked, row-limited statement (guardedStatement, $1) in a
+ * The statement that runs: the checked, row-limited statement (guardedStatement, `rowLimit`) in a
  * wrapper that sums the rows' JSON size in PostgreSQL and keeps only the rows whose running
- * total stays within $2 bytes. The rows past it are computed by the server but never sent.
+ * total stays within `maxBytes`. The rows past it are computed by the server but never sent.
  * Every result has at least one row: its ROWS_COLUMN says how many rows the query had (up to
- * $1); when no row fits, the one row has only nulls and a null BYTES_COLUMN.
+ * `rowLimit`); when no row fits, the one row has only nulls and a null BYTES_COLUMN. The limits
+ * are numbers in the text, not parameters, so that the plan is made once, with their values
+ * (runGuardedSql prepares it).
  */
-export function boundedStatement(normalized: string): string {
+export function boundedStatement(normalized: string, rowLimit: number, maxBytes: number): string {
+  if (!Number.isSafeInteger(maxBytes)) throw new RangeError('maxBytes must be an integer');
   return `WITH guarded_rows AS MATERIALIZED (
   SELECT g, sum(octet_length(row_to_json(g)::text)) OVER (ROWS UNBOUNDED PRECEDING) AS running FROM (
-${guardedStatement(normalized)}
+${guardedStatement(normalized, rowLimit)}
   ) AS g
 )
 SELECT (kept.g).*, counted.n AS ${ROWS_COLUMN}, kept.running AS ${BYTES_COLUMN}
   FROM (SELECT count(*) AS n FROM guarded_rows) AS counted
-  LEFT JOIN guarded_rows AS kept ON kept.running <= $2
+  LEFT JOIN guarded_rows AS kept ON kept.running <= ${maxBytes}
  ORDER BY kept.running`;
 }
 
@@ -146,8 +164,10 @@ const cannotTimeOut = (db: Database) => db.enforcesStatementTimeout !== true;
  *   SET LOCAL ROLE chat_sql_reader                    -- SELECT on the allow-listed columns only
  *   SELECT set_config('statement_timeout', $1, true), set_config('chat.tenant', $2, true),
  *          set_config('search_path', 'pg_catalog, public, pg_temp', true)
- *   EXPLAIN (FORMAT JSON) <the statement below>       -- PGlite only: refused above maxCost
- *   <query> LIMIT rowLimit + 1, in boundedStatement   -- rows past GUARDED_SQL_MAX_BYTES never sent
+ *   SAVEPOINT; PREPARE guarded_… AS <query> LIMIT rowLimit + 1, in boundedStatement
+ *   EXPLAIN (FORMAT JSON) EXECUTE guarded_…           -- refused when obviously huge or costly
+ *   EXECUTE guarded_…                                 -- rows past GUARDED_SQL_MAX_BYTES never sent
+ *   DEALLOCATE guarded_…                              -- after ROLLBACK TO SAVEPOINT on an error
  *   ROLLBACK
  *
  * The checker, the role's grants and row-level security are the boundary; the read-only
@@ -173,17 +193,11 @@ export async function runGuardedSql(db: Database, options: GuardedSqlOptions): P
   const unsupported = guardedSqlUnsupported(db);
   if (unsupported || !db.transaction) throw new GuardedSqlRefusal('unavailable', unsupported ?? 'no transactions');
 
-  const statement = boundedStatement(checked.normalized);
-  const params = [rowLimit + 1, maxBytes];
+  const statement = boundedStatement(checked.normalized, rowLimit + 1, maxBytes);
   const bounded = await db.transaction(
     async (tx) => {
       await enterGuard(tx, scoped, tenant, timeoutMs);
-      if (capped) await refuseCostly(tx, statement, params, maxCost);
-      try {
-        return await tx.query(statement, params);
-      } catch (error) {
-        throw refusalFor(error, timeoutMs);
-      }
+      return runPlanned(tx, statement, timeoutMs, (plan) => refuseByPlan(plan, { maxCost: capped ? maxCost : ABSURD_COST, capped, maxBytes }));
     },
     { readOnly: true, rollback: true },
   );
@@ -268,36 +282,80 @@ export async function readerProblem(db: Pick<Database, 'query'>, scoped: readonl
   return undefined;
 }
 
-type PlanNode = { 'Total Cost'?: unknown; Plans?: PlanNode[] };
+type PlanNode = { 'Node Type'?: unknown; 'Subplan Name'?: unknown; 'Total Cost'?: unknown; 'Plan Rows'?: unknown; 'Plan Width'?: unknown; Plans?: PlanNode[] };
 
 /**
- * Refuses `statement` when its plan costs more than `maxCost`, before it runs. Runs as the
- * reader, under row-level security, so the plan is the one the query would get. The highest
- * cost of any node is used, not the top node's: a LIMIT is priced as the fraction of its input
- * it expects to read, and a filter that matches nothing would make it read all of it.
+ * Runs `statement` once `refuse` has seen its plan without throwing. The statement is prepared
+ * and explained, then executed: it has no parameters, so PostgreSQL plans it once, for EXPLAIN,
+ * and the execution reuses that plan (planning a query can itself take long: planning it twice
+ * would double that). A prepared statement outlives the transaction, so it is always deallocated,
+ * after rolling back to the savepoint when the transaction failed.
  */
-async function refuseCostly(tx: Transaction, statement: string, params: unknown[], maxCost: number): Promise<void> {
-  let plans: unknown;
+async function runPlanned(tx: Transaction, statement: string, timeoutMs: number, refuse: (plan: unknown) => void): Promise<Row[]> {
+  const name = `guarded_${crypto.randomUUID().replaceAll('-', '')}`;
+  await tx.query('SAVEPOINT guarded_run');
   try {
-    [plans] = (await tx.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${statement}`, params)).map((row) => row['QUERY PLAN']);
+    await tx.query(`PREPARE ${name} AS ${statement}`);
   } catch (error) {
-    throw refusalFor(error, 0);
+    throw refusalFor(error, timeoutMs);
   }
+  let cleanup: 'deallocate' | 'rollback' | 'none' = 'deallocate';
+  try {
+    const [plan] = (await tx.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) EXECUTE ${name}`)).map((row) => row['QUERY PLAN']);
+    refuse(plan);
+    return await tx.query(`EXECUTE ${name}`);
+  } catch (error) {
+    if (error instanceof GuardedSqlRefusal) throw error;
+    // A link that failed (not a statement the server cancelled) is destroyed by the pool, and its
+    // statements with it: asking it anything more would only wait for it to time out again.
+    cleanup = error instanceof DatabaseUnavailableError && (error.cause as { code?: unknown } | undefined)?.code !== '57014' ? 'none' : 'rollback';
+    throw refusalFor(error, timeoutMs);
+  } finally {
+    if (cleanup === 'rollback') await tx.query('ROLLBACK TO SAVEPOINT guarded_run').catch(() => {});
+    if (cleanup !== 'none') await tx.query(`DEALLOCATE ${name}`).catch(() => {});
+  }
+}
+
+/**
+ * Refuses a statement from its plan (EXPLAIN's JSON), before it runs. The plan is made as the
+ * reader, under row-level security, so it is the one the query gets. Refused:
+ * - when the estimated size of the rows the row-limited query would produce (the LIMIT's rows ×
+ *   width in the guarded_rows CTE) is more than ESTIMATED_BYTES_FACTOR × `maxBytes`;
+ * - when the plan costs more than `maxCost`: GUARDED_SQL_MAX_COST where statements cannot time
+ *   out (PGlite), ABSURD_COST on PostgreSQL. The highest cost of any node is used, not the top
+ *   node's: a LIMIT is priced as the fraction of its input it expects to read, and a filter that
+ *   matches nothing would make it read all of it.
+ */
+function refuseByPlan(plans: unknown, limits: { maxCost: number; capped: boolean; maxBytes: number }): void {
   // node-postgres parses the json column; a driver that returns text leaves it to us.
   const parsed: unknown = typeof plans === 'string' ? JSON.parse(plans) : plans;
   const root = Array.isArray(parsed) ? (parsed[0] as { Plan?: PlanNode } | undefined)?.Plan : undefined;
-  if (!root) throw new GuardedSqlRefusal('unavailable', 'the embedded database gave no query plan, so the query was not run');
+  if (!root) throw new GuardedSqlRefusal('unavailable', 'the database gave no query plan, so the query was not run');
   let cost = 0;
-  const visit = (node: PlanNode) => {
+  let rowsNode: PlanNode | undefined;
+  const visit = (node: PlanNode, inRows: boolean) => {
     const own = Number(node['Total Cost']);
     // An unreadable cost counts as infinite: the query is refused rather than trusted.
     cost = Math.max(cost, Number.isFinite(own) ? own : Infinity);
-    for (const child of node.Plans ?? []) visit(child);
+    const rows = inRows || node['Subplan Name'] === 'CTE guarded_rows';
+    // The first LIMIT inside the CTE is guardedStatement's: the query's rows, before the byte cap.
+    if (rows && !rowsNode && node['Node Type'] === 'Limit') rowsNode = node;
+    for (const child of node.Plans ?? []) visit(child, rows);
   };
-  visit(root);
-  if (cost > maxCost) {
+  visit(root, false);
+  const estimated = rowsNode ? Number(rowsNode['Plan Rows']) * Number(rowsNode['Plan Width']) : 0;
+  if (!(estimated <= limits.maxBytes * ESTIMATED_BYTES_FACTOR)) {
+    const shown = Number.isFinite(estimated) ? `about ${Math.round(estimated / 1_048_576)} MiB` : 'an unknown amount';
+    throw new GuardedSqlRefusal('rejected', `the query would build ${shown} of rows, far more than can be sent (GUARDED_SQL_MAX_BYTES)`);
+  }
+  if (cost > limits.maxCost) {
     const shown = Number.isFinite(cost) ? String(Math.round(cost)) : 'an unknown amount';
-    throw new GuardedSqlRefusal('rejected', `the query would cost ${shown}, more than the embedded database allows (GUARDED_SQL_MAX_COST)`);
+    throw new GuardedSqlRefusal(
+      'rejected',
+      limits.capped
+        ? `the query would cost ${shown}, more than the embedded database allows (GUARDED_SQL_MAX_COST)`
+        : `the query would cost ${shown}, far more than could finish in time`,
+    );
   }
 }
 

@@ -99,11 +99,12 @@ export function checkSql(sql: string, allow: SqlAllowList, parser: SqlParser): S
 
 /**
  * The statement runGuardedSql sends: the checked query as a subquery, so that the server, not
- * the query, decides how many rows come back. `$1` is the row limit.
+ * the query, decides how many rows come back. `limit` is the row limit: `$1`, or the number itself.
  */
-export function guardedStatement(normalized: string): string {
+export function guardedStatement(normalized: string, limit: '$1' | number = '$1'): string {
+  if (limit !== '$1' && !Number.isSafeInteger(limit)) throw new RangeError('the row limit must be an integer');
   // The newlines end a trailing `--` comment inside the query before the closing parenthesis.
-  return `SELECT * FROM (\n${normalized}\n) AS guarded LIMIT $1`;
+  return `SELECT * FROM (\n${normalized}\n) AS guarded LIMIT ${limit}`;
 }
 
 class Refusal extends Error {

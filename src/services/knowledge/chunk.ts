@@ -2,8 +2,8 @@
  * Splits a Markdown or plain-text document into passages for retrieval. Pure: no I/O.
  *
  * - Markdown: a new section starts at each ATX heading (`#`..`######`) outside code fences;
- *   every passage of a section starts with its heading path ("Guía > Órdenes"), so a passage
- *   read alone still says what it is about.
+ *   every passage of a section starts with its heading path ("Guía > Órdenes"; at most a quarter
+ *   of `targetChars`, cut with "…"), so a passage read alone still says what it is about.
  * - Inside a section, paragraphs (blank-line separated blocks; a fenced code block is one
  *   block) are packed up to `targetChars`; a longer block is cut at sentence ends, then at
  *   spaces, then anywhere.
@@ -29,12 +29,16 @@ export function chunkText(text: string, mediaType: MediaType, options: ChunkOpti
   const normalized = text.replace(/\r\n?/g, '\n').replace(/\t/g, '  ');
   const sections = mediaType === 'text/markdown' ? markdownSections(normalized) : [{ heading: '', blocks: blocksOf(normalized) }];
   const passages: string[] = [];
+  // A heading path heads every passage of its section: at most a quarter of a passage, so that a
+  // heading of thousands of characters neither multiplies the stored text nor leaves no room.
+  const headingChars = Math.floor(target / 4);
   for (const section of sections) {
-    const prefix = section.heading ? `${section.heading}\n\n` : '';
+    const heading = section.heading.length > headingChars ? `${section.heading.slice(0, headingChars - 1).trimEnd()}…` : section.heading;
+    const prefix = heading ? `${heading}\n\n` : '';
     const room = Math.max(50, target - prefix.length);
     for (const body of packBlocks(section.blocks, room, overlap)) passages.push(prefix + body);
     // A heading with no text under it is still content (e.g. a title-only document).
-    if (section.blocks.length === 0 && section.heading) passages.push(section.heading);
+    if (section.blocks.length === 0 && heading) passages.push(heading);
   }
   return passages.filter((p) => p.trim().length > 0);
 }
@@ -98,8 +102,9 @@ function blocksOf(text: string): string[] {
   return blocks;
 }
 
-function packBlocks(blocks: string[], room: number, overlap: number): string[] {
-  // Pieces of a long block leave room for the overlap that precedes them.
+function packBlocks(blocks: string[], room: number, wantedOverlap: number): string[] {
+  // Pieces of a long block leave room for the overlap that precedes them (at most a third of it).
+  const overlap = Math.min(wantedOverlap, Math.floor(room / 3));
   const pieces = blocks.flatMap((block) => (block.length <= room ? [block] : splitLong(block, overlap > 0 ? room - overlap - 2 : room)));
   const passages: string[] = [];
   let current = '';

@@ -2,6 +2,7 @@ import type { ServiceTables } from '../../adapters/db/tables.js';
 import type { Database, Transaction } from '../../adapters/db/database.js';
 import type { EmbeddingModel } from '../../adapters/llm/embeddings.js';
 import { ModelError } from '../../adapters/llm/model.js';
+import { cutToBytes } from '../bytes.js';
 import { chunkText, type MediaType } from './chunk.js';
 
 export type NewDocument = { title: string; mediaType: MediaType; content: string; createdBy: string };
@@ -60,6 +61,14 @@ export const createKnowledgeFacts = (): KnowledgeFacts => ({});
 /** Question words used for full-text search; more are ignored. */
 const MAX_QUERY_WORDS = 32;
 const DEFAULT_LIMIT = 4;
+/**
+ * A passage found is at most this many bytes (cut in PostgreSQL, then to bytes, ending in "…"),
+ * as sent to the model and returned in `citas`, and its document's title at most
+ * MAX_TITLE_CHARS characters: uploads make passages of about 800 characters, but a row written
+ * otherwise (an older version, another tool) is never read whole.
+ */
+export const MAX_PASSAGE_BYTES = 4_096;
+const MAX_TITLE_CHARS = 200;
 
 /**
  * Documents and their passages, per project. Every statement binds the project as a
@@ -130,7 +139,8 @@ export function createKnowledgeStore(options: KnowledgeStoreOptions): KnowledgeS
          SELECT string_agg('(' || (es || en)::text || ')', ' | ')::tsquery AS query
            FROM words WHERE numnode(es) > 0 AND numnode(en) > 0
        )
-       SELECT c.document_id, d.title, c.position, c.content, ts_rank_cd(c.tsv, q.query)::float8 AS score
+       SELECT c.document_id, left(d.title, ${MAX_TITLE_CHARS}) AS title, c.position, left(c.content, ${MAX_PASSAGE_BYTES + 1}) AS content,
+              ts_rank_cd(c.tsv, q.query)::float8 AS score
          FROM q, ${t.documentChunks} c
          JOIN ${t.documents} d ON d.id = c.document_id AND d.project = c.project
         WHERE q.query IS NOT NULL AND c.project = $1 AND c.tsv @@ q.query
@@ -143,7 +153,8 @@ export function createKnowledgeStore(options: KnowledgeStoreOptions): KnowledgeS
 
   async function searchVector(project: string, vector: number[], limit: number): Promise<Passage[]> {
     const rows = await db.query<{ document_id: string; title: string; position: number; content: string; score: number }>(
-      `SELECT c.document_id, d.title, c.position, c.content, (1 - (c.embedding <=> $2::vector))::float8 AS score
+      `SELECT c.document_id, left(d.title, ${MAX_TITLE_CHARS}) AS title, c.position, left(c.content, ${MAX_PASSAGE_BYTES + 1}) AS content,
+              (1 - (c.embedding <=> $2::vector))::float8 AS score
          FROM ${t.documentChunks} c
          JOIN ${t.documents} d ON d.id = c.document_id AND d.project = c.project
         WHERE c.project = $1 AND c.embedding IS NOT NULL AND vector_dims(c.embedding) = $3
@@ -226,7 +237,7 @@ export function queryWords(question: string): string[] {
 }
 
 function passageOf(row: { document_id: string; title: string; position: number; content: string; score: number }) {
-  return { documentId: row.document_id, title: row.title, position: Number(row.position), content: row.content, score: Number(row.score) };
+  return { documentId: row.document_id, title: row.title, position: Number(row.position), content: cutToBytes(row.content, MAX_PASSAGE_BYTES), score: Number(row.score) };
 }
 
 function vectorLiteral(vector: readonly number[]): string {

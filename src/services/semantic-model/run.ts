@@ -5,22 +5,50 @@
  * No Node APIs: it runs on Workers with any Database adapter.
  */
 import type { Database, Row } from '../../adapters/db/database.js';
+import { cutToBytes } from '../bytes.js';
 import { compileQuery, type CompileContext, type CompiledQuery, type ResultColumn } from './compile.js';
 import { phraseAnswer, type DataRow, type DataValue } from './phrase.js';
 import type { Language, SemanticModel, SemanticQuery } from './schema.js';
 
+/** SEMANTIC_MAX_VALUE_BYTES: one value of a semantic query's rows (a name, a label) longer than this is cut. */
+export const DEFAULT_SEMANTIC_MAX_VALUE_BYTES = 4_096;
+
+/** What `truncated_by` says when a value was cut. */
+type ValueCut = { truncated_by: ['SEMANTIC_MAX_VALUE_BYTES'] };
+
 /**
  * `datos` per shape: an aggregate gives `{ count }` for a count of rows, `{ total, count }` for a
  * sum and `{ value, count }` otherwise (count: the rows the measure read); breakdowns, top N,
- * series and latest give `{ rows }` keyed by the model's names.
+ * series and latest give `{ rows }` keyed by the model's names. `truncated`: groups or buckets
+ * were left out, or (with `truncated_by`) a value was cut to SEMANTIC_MAX_VALUE_BYTES.
  */
 export type SemanticData =
   | { count: number }
   | { total: number; count: number }
-  | { value: DataValue; count: number }
-  | { rows: DataRow[]; truncated?: true };
+  | { value: DataValue; count: number; truncated?: true; truncated_by?: ValueCut['truncated_by'] }
+  | { rows: DataRow[]; truncated?: true; truncated_by?: ValueCut['truncated_by'] };
 
 export type SemanticAnswer = { datos: SemanticData; respuesta: string };
+
+/** The prefix of the columns that carry the start of a value too long to send whole. */
+const HEAD = '__head_';
+
+/**
+ * `compiled` with every value bounded in PostgreSQL: a value whose text is longer than `max`
+ * bytes comes back as null, and its first `max` + 1 characters in a column of its own (cut to
+ * bytes by the runner), so no value of the user's table (a name of megabytes) is ever read
+ * whole. octet_length of stored text reads its size, not the text. The subquery keeps its rows'
+ * order: one with ORDER BY is never flattened into the outer query.
+ */
+function boundedValues(compiled: CompiledQuery, max: number): CompiledQuery {
+  const limit = `$${compiled.params.length + 1}`;
+  const over = (key: string) => `octet_length(r."${key}"::text) > ${limit}`;
+  const select = compiled.columns.flatMap((column, i) => [
+    `CASE WHEN ${over(column.key)} THEN NULL ELSE r."${column.key}" END AS "${column.key}"`,
+    `CASE WHEN ${over(column.key)} THEN left(r."${column.key}"::text, ${limit} + 1) END AS "${HEAD}${i}"`,
+  ]);
+  return { ...compiled, sql: `SELECT ${select.join(', ')} FROM (${compiled.sql}) AS r`, params: [...compiled.params, max] };
+}
 
 export async function runSemanticQuery(
   db: Database,
@@ -28,12 +56,27 @@ export async function runSemanticQuery(
   query: SemanticQuery,
   ctx: CompileContext,
   language: Language,
+  maxValueBytes = DEFAULT_SEMANTIC_MAX_VALUE_BYTES,
 ): Promise<SemanticAnswer> {
   const compiled = compileQuery(project, query, ctx);
-  const raw = await db.query(compiled.sql, compiled.params);
-  const rows = raw.map((row) => toDataRow(row, compiled.columns));
+  const bounded = boundedValues(compiled, maxValueBytes);
+  const raw = await db.query(bounded.sql, bounded.params);
+  let cut = false;
+  const rows = raw.map((row) => {
+    const data = toDataRow(row, compiled.columns);
+    compiled.columns.forEach((column, i) => {
+      const head = row[`${HEAD}${i}`];
+      if (typeof head !== 'string') return;
+      data[column.key] = cutToBytes(head, maxValueBytes);
+      cut = true;
+    });
+    return data;
+  });
   const respuesta = phraseAnswer({ project, query, compiled, rows, lang: language, timeZone: ctx.timeZone });
-  return { datos: toData(compiled, rows), respuesta };
+  const datos = toData(compiled, rows);
+  // Only text is ever that long: counts and sums are never cut.
+  if (!cut || !('rows' in datos || 'value' in datos)) return { datos, respuesta };
+  return { datos: { ...datos, truncated: true, truncated_by: ['SEMANTIC_MAX_VALUE_BYTES'] }, respuesta };
 }
 
 function toData(compiled: CompiledQuery, rows: DataRow[]): SemanticData {

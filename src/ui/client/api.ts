@@ -24,3 +24,23 @@ export async function readProblem(response: Response): Promise<Partial<Problem>>
     return { status: response.status, detail: 'HTTP ' + response.status };
   }
 }
+
+/**
+ * A stored conversation with every message: its first page, then each next one (`siguiente`)
+ * in turn, each page bounded by the server. The first failed response is returned as it came.
+ */
+export async function readConversation(get: (path: string) => Promise<Response>, id: string): Promise<Conversation | Response> {
+  const path = '/api/v1/conversaciones/' + encodeURIComponent(id);
+  let response = await get(path);
+  if (!response.ok) return response;
+  const whole = (await response.json()) as Conversation;
+  for (let next = whole.siguiente; next; ) {
+    response = await get(path + '?despues=' + encodeURIComponent(next));
+    if (!response.ok) return response;
+    const page = (await response.json()) as Conversation;
+    whole.mensajes.push(...page.mensajes);
+    next = page.siguiente;
+  }
+  whole.siguiente = null;
+  return whole;
+}

@@ -2,7 +2,7 @@
  * The chat page's script. `npm run build:ui` bundles it into ../client.generated.ts, which the
  * page inlines and allows by hash. The ids below are those of the page's HTML in ../page.ts.
  */
-import { readProblem, type ChatRequest, type ChatResponse, type Conversation, type ConversationList, type Delta, type Problem, type ProjectList } from './api.js';
+import { readConversation, readProblem, type ChatRequest, type ChatResponse, type ConversationList, type Delta, type Problem, type ProjectList } from './api.js';
 import { serverEvents } from './events.js';
 import { formatInstant, lang, problemMessage, t, type TextKey } from './i18n.js';
 import { addMessage, chips, el, showDetails, showFailure, textOf, type ProjectView } from './messages.js';
@@ -297,13 +297,12 @@ async function loadHistory(): Promise<void> {
 }
 
 async function openConversation(id: string): Promise<void> {
-  const response = await api('/api/v1/conversaciones/' + encodeURIComponent(id));
-  if (!response.ok) {
-    const problem = await readProblem(response);
+  const stored = await readConversation(api, id);
+  if (stored instanceof Response) {
+    const problem = await readProblem(stored);
     say(problemMessage(problem.type, problem.detail, problem.request_id));
     return;
   }
-  const stored = (await response.json()) as Conversation;
   projects.value = stored.proyecto;
   newConversation();
   conversation = stored.conversacion_id;
