@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
-import { migrate } from '../src/adapters/db/migrations.js';
+import { migrate, MIGRATION_IDS } from '../src/adapters/db/migrations.js';
 import { createDemoTables } from '../src/adapters/db/seed.js';
 import { createServiceContainer } from '../src/services/container.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
@@ -193,13 +193,13 @@ describe('npm run project:add: refusals in one line', () => {
   it('another DATABASE_SCHEMA is another registry: this one is not migrated there', async () => {
     const env = cleanEnv({ DATABASE_URL: test.url ?? '', DATABASE_SCHEMA: 'chat_other' });
     const { code, output } = await runProcess('npm', ['run', '--silent', 'project:add', '--', '--slug', 'x', '--model', GOOD, '--users', '1'], env);
-    expect(output).toMatch(/^project:add: the database is not migrated \(8 pending, .*run npm run db:migrate first\n$/);
+    expect(output).toMatch(new RegExp(`^project:add: the database is not migrated \\(${MIGRATION_IDS.length} pending, .*run npm run db:migrate first\\n$`));
     expect(code).toBe(1);
   });
 
   it('an unmigrated database, with the hint', async () => {
     const { code, output } = await run(['--slug', 'x', '--model', GOOD, '--users', '1'], unmigrated.url ?? null);
-    expect(output).toBe('project:add: the database is not migrated (8 pending, from 0001_projects_and_orders): run npm run db:migrate first\n');
+    expect(output).toBe(`project:add: the database is not migrated (${MIGRATION_IDS.length} pending, from 0001_projects_and_orders): run npm run db:migrate first\n`);
     expect(code).toBe(1);
   });
 
