@@ -143,6 +143,8 @@ export const configSchema = z.object({
    * bytes is cut in PostgreSQL, ending in "…"; at least 256, so no number is ever cut.
    */
   SEMANTIC_MAX_VALUE_BYTES: integer(4_096, 256, 1_048_576),
+  /** Documents a project may hold: an upload past it gets 409 `limit-reached` (and the list is bounded by it). */
+  DOCUMENTS_MAX_PER_PROJECT: integer(1_000, 1, 100_000),
   /** The whole request, model retries included. */
   REQUEST_TIMEOUT_MS: integer(60_000, 100, 600_000),
   /** Receiving the request body: a client still sending past it gets 408 (never more than REQUEST_TIMEOUT_MS). */

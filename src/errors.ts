@@ -4,7 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConfigError } from './config.js';
 import { DatabaseUnavailableError } from './adapters/db/database.js';
 import { ModelError } from './adapters/llm/model.js';
-import { ForbiddenError, InvalidInputError, InvalidStoredModelError, ModelNotConfigured, NotFoundError } from './services/errors.js';
+import { ForbiddenError, InvalidInputError, InvalidStoredModelError, LimitReachedError, ModelNotConfigured, NotFoundError } from './services/errors.js';
 
 /** RFC 9457 problem details, the one error format of the API. */
 export type Problem = {
@@ -24,6 +24,7 @@ const TITLES: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   408: 'Request Timeout',
+  409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
@@ -43,6 +44,7 @@ export type ProblemCode =
   | 'project-not-found'
   | 'method-not-allowed'
   | 'payload-too-large'
+  | 'limit-reached'
   | 'unsupported-media-type'
   | 'model-not-configured'
   | 'model-unavailable'
@@ -102,6 +104,7 @@ export function toProblem(error: unknown): ProblemError {
   if (error instanceof NotFoundError) return new ProblemError(404, error.what === 'project' ? 'project-not-found' : 'not-found', error.message);
   if (error instanceof ForbiddenError) return new ProblemError(403, 'forbidden', error.message);
   if (error instanceof InvalidInputError) return new ProblemError(400, 'invalid-request', error.message);
+  if (error instanceof LimitReachedError) return new ProblemError(409, 'limit-reached', error.message);
   if (error instanceof DatabaseUnavailableError) {
     return error.kind === 'timeout'
       ? new ProblemError(504, 'database-timeout', 'the database did not answer in time')

@@ -98,3 +98,24 @@ describe('documents API', () => {
     expect(((await response.json()) as { fragmentos: number }).fragmentos).toBeGreaterThan(30);
   });
 });
+
+describe('documents per project are bounded (DOCUMENTS_MAX_PER_PROJECT)', () => {
+  it('refuses an upload past the cap with 409 limit-reached, lists at most the cap, and takes one again after a delete', async () => {
+    const capped = buildApp(test.db, { DOCUMENT_ADMIN_USER_IDS: '7', DOCUMENTS_MAX_PER_PROJECT: '2' });
+    const path = '/api/v1/proyectos/tienda_norte/documentos';
+    const post = (n: number) =>
+      capped.request(path, { method: 'POST', headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ ...doc, titulo: `Guía ${n}` }) });
+    const [first, second] = await Promise.all([post(1), post(2)]);
+    expect([first!.status, second!.status]).toEqual([201, 201]);
+    // Two at once past the cap: the project's row serialises them, neither slips through.
+    const refused = await Promise.all([post(3), post(4)]);
+    for (const response of refused) {
+      const problem = await expectProblem(response, 409, 'limit-reached');
+      expect(problem.detail).toBe('project "tienda_norte" already has 2 documents (DOCUMENTS_MAX_PER_PROJECT): delete one first');
+    }
+    const listed = (await (await capped.request(path, { headers: { Authorization: `Bearer ${ADMIN}` } })).json()) as { id: string }[];
+    expect(listed).toHaveLength(2);
+    expect((await capped.request(`${path}/${listed[0]!.id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${ADMIN}` } })).status).toBe(204);
+    expect((await post(5)).status).toBe(201);
+  });
+});

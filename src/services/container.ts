@@ -50,7 +50,7 @@ export function createServiceContainer(deps: ContainerDeps) {
 
   return function forDatabase(db: Database) {
     const projects = createProjectDirectory(db, projectCache, tables);
-    const knowledge = createKnowledgeStore({ db, tables, embeddings: deps.embeddings, facts: knowledgeFacts });
+    const knowledge = createKnowledgeStore({ db, tables, embeddings: deps.embeddings, facts: knowledgeFacts, maxDocuments: config.DOCUMENTS_MAX_PER_PROJECT });
     const conversations = createConversationStore(db, {
       tables,
       historyTurns: config.CONVERSATION_HISTORY_TURNS,

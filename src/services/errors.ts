@@ -24,6 +24,11 @@ export class InvalidInputError extends Error {
   override name = 'InvalidInputError';
 }
 
+/** A bounded collection is full (e.g. a project's documents at DOCUMENTS_MAX_PER_PROJECT): remove something first. */
+export class LimitReachedError extends Error {
+  override name = 'LimitReachedError';
+}
+
 /** The model path was needed but no model is configured (→ 503). */
 export class ModelNotConfigured extends Error {
   override name = 'ModelNotConfigured';

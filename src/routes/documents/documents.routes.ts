@@ -30,6 +30,7 @@ export const uploadDocumentRoute = createRoute({
     400: problem('Invalid body: empty, too long, not text, or an unknown `tipo`; the failing fields are listed in `errors`'),
     ...common,
     408: problem('The body was still arriving after REQUEST_BODY_TIMEOUT_MS (or REQUEST_TIMEOUT_MS): the connection is closed'),
+    409: problem('The project already holds DOCUMENTS_MAX_PER_PROJECT documents: delete one first'),
     413: problem('Body larger than 32 KiB'),
     415: problem('Body is not JSON'),
   },

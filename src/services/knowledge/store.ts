@@ -3,7 +3,11 @@ import type { Database, Transaction } from '../../adapters/db/database.js';
 import type { EmbeddingModel } from '../../adapters/llm/embeddings.js';
 import { ModelError } from '../../adapters/llm/model.js';
 import { cutToBytes } from '../bytes.js';
+import { LimitReachedError } from '../errors.js';
 import { chunkText, type MediaType } from './chunk.js';
+
+/** DOCUMENTS_MAX_PER_PROJECT's default. */
+const DEFAULT_MAX_DOCUMENTS = 1_000;
 
 export type NewDocument = { title: string; mediaType: MediaType; content: string; createdBy: string };
 
@@ -52,6 +56,8 @@ export type KnowledgeStoreOptions = {
   minSimilarity?: number;
   /** What was learnt about the schema, kept across requests (createKnowledgeFacts); default: this store's own. */
   facts?: KnowledgeFacts;
+  /** DOCUMENTS_MAX_PER_PROJECT (default 1,000). */
+  maxDocuments?: number;
 };
 
 /** Whether the passages table has an embedding column (pgvector): asked once per process or isolate. */
@@ -78,6 +84,7 @@ const MAX_TITLE_CHARS = 200;
 export function createKnowledgeStore(options: KnowledgeStoreOptions): KnowledgeStore {
   const { db, tables: t } = options;
   const minSimilarity = options.minSimilarity ?? 0.3;
+  const maxDocuments = options.maxDocuments ?? DEFAULT_MAX_DOCUMENTS;
   const facts = options.facts ?? createKnowledgeFacts();
   const embeddingColumn = () =>
     (facts.embeddingColumn ??= db
@@ -110,8 +117,9 @@ export function createKnowledgeStore(options: KnowledgeStoreOptions): KnowledgeS
               (SELECT count(*)::int FROM ${t.documentChunks} c WHERE c.document_id = d.id AND c.project = d.project) AS chunks
          FROM ${t.documents} d
         WHERE d.project = $1 AND ($2::uuid IS NULL OR d.id = $2::uuid)
-        ORDER BY d.created_at DESC, d.title`,
-      [project, id ?? null],
+        ORDER BY d.created_at DESC, d.title
+        LIMIT $3`,
+      [project, id ?? null, maxDocuments],
     );
     return rows.map((row) => ({
       id: row.id,
@@ -175,6 +183,12 @@ export function createKnowledgeStore(options: KnowledgeStoreOptions): KnowledgeS
       const vectors = (await vectorSearch()) ? await options.embeddings!.embed(passages.map((p) => `${document.title}\n${p}`), { signal }) : null;
       const id = crypto.randomUUID();
       await inTransaction(async (tx) => {
+        // The project's row, locked, serialises its uploads: the count below cannot be raced past the cap.
+        await tx.query(`SELECT 1 FROM ${t.projects} WHERE slug = $1 FOR UPDATE`, [project]);
+        const [held] = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${t.documents} WHERE project = $1`, [project]);
+        if (Number(held?.n ?? 0) >= maxDocuments) {
+          throw new LimitReachedError(`project "${project}" already has ${maxDocuments} documents (DOCUMENTS_MAX_PER_PROJECT): delete one first`);
+        }
         await tx.query(
           `INSERT INTO ${t.documents} (id, project, title, media_type, size_bytes, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
           [id, project, document.title, document.mediaType, new TextEncoder().encode(document.content).length, document.createdBy],
