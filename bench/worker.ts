@@ -1,0 +1,115 @@
+// The Worker under load: `wrangler dev` (workerd, local mode) in both database variants, as
+// `npm run dev` and test/worker.test.ts start it, loopback only. Local mode adds parts that a
+// deployed Worker does not have (wrangler's proxy in front of the Worker, the WebSocket→TCP
+// bridge, a PostgreSQL backend per connection where Neon and Hyperdrive pool them), so the
+// CPU each process spends per request is reported apart.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../scripts/free-port.js';
+
+export type WorkerVariant = 'neon' | 'hyperdrive';
+
+export type RunningWorker = {
+  base: string;
+  /** CPU time (ms) used so far by each part of the local setup, by role. */
+  cpuByRole(): Record<string, number>;
+  stop(): Promise<void>;
+};
+
+/** A child in its own process group (its children stop with it), with its stderr's tail. */
+function startGroup(command: string, args: string[], env: NodeJS.ProcessEnv) {
+  const child: ChildProcess = spawn(command, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, name);
+    } catch {
+      // already gone
+    }
+  };
+  return {
+    child,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      signal('SIGTERM');
+      const timer = setTimeout(() => signal('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Processes of a process group, with their command line and CPU time (ms, Linux clock ticks of 10 ms). */
+export function groupProcesses(pgid: number): { pid: number; cmdline: string; cpuMs: number }[] {
+  const found = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      if (Number(fields[2]) !== pgid) continue; // field 5 of stat: the process group
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      found.push({ pid: Number(entry), cmdline, cpuMs: (Number(fields[11]) + Number(fields[12])) * 10 });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+/** What a process of wrangler dev's group is: the Worker's own workerd, wrangler's proxy, or wrangler itself. */
+function roleOf(cmdline: string): string {
+  if (/\bworkerd serve\b/.test(cmdline)) return cmdline.includes('--inspector-addr') ? 'workerd (the Worker)' : "wrangler's proxy (workerd)";
+  return 'wrangler (node, esbuild)';
+}
+
+/**
+ * Starts the Worker in `wrangler dev` against `databaseUrl`: 'neon' is src/entry/worker.ts with
+ * Neon's driver through the project's WebSocket→TCP bridge (npm run dev; the bridge runs in a
+ * process of its own here, so its CPU is counted apart); 'hyperdrive' is `--env hyperdrive`,
+ * node-postgres over the local Hyperdrive binding (plain TCP to PostgreSQL).
+ */
+export async function startWorker(variant: WorkerVariant, databaseUrl: string, vars: Record<string, string>): Promise<RunningWorker> {
+  const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
+  let bridge: ReturnType<typeof startGroup> | undefined;
+  let bridgeUrl: string | undefined;
+  if (variant === 'neon') {
+    const bridgePort = await freePort();
+    bridge = startGroup(process.execPath, ['--import', 'tsx', join('scripts', 'db-bridge.ts')], { ...env, DATABASE_BRIDGE_PORT: String(bridgePort) });
+    bridgeUrl = `ws://127.0.0.1:${bridgePort}/v1`;
+  }
+  const hyperdriveUrl = new URL(databaseUrl);
+  hyperdriveUrl.password = 'unused'; // Miniflare requires one; the local server trusts loopback
+  const allVars = { ...vars, ...(bridgeUrl ? { DATABASE_URL: databaseUrl, DATABASE_WS_PROXY: bridgeUrl } : {}) };
+  const port = await freePort();
+  const wrangler = startGroup(
+    join('node_modules', '.bin', 'wrangler'),
+    [
+      'dev', ...(variant === 'hyperdrive' ? ['--env', 'hyperdrive'] : []), '--ip', '127.0.0.1', '--port', String(port),
+      '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false', '--log-level', 'warn',
+      ...Object.entries(allVars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+    ],
+    { ...env, CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: hyperdriveUrl.toString() },
+  );
+  const stop = async () => {
+    await wrangler.stop();
+    await bridge?.stop();
+  };
+  const cpuByRole = () => {
+    const roles: Record<string, number> = {};
+    for (const p of groupProcesses(wrangler.child.pid!)) roles[roleOf(p.cmdline)] = (roles[roleOf(p.cmdline)] ?? 0) + p.cpuMs;
+    if (bridge) roles['WebSocket→TCP bridge (node)'] = groupProcesses(bridge.child.pid!).reduce((sum, p) => sum + p.cpuMs, 0);
+    return roles;
+  };
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = performance.now() + 90_000;
+  while (performance.now() < deadline && wrangler.child.exitCode === null) {
+    if (await fetch(`${base}/health`).then((r) => r.ok, () => false)) return { base, cpuByRole, stop };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stop();
+  throw new Error(`wrangler dev (${variant}) did not answer /health within 90 s:\n${wrangler.stderr()}`);
+}
