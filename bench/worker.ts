@@ -68,8 +68,8 @@ function roleOf(cmdline: string): string {
 
 /**
  * Starts the Worker in `wrangler dev` against `databaseUrl`: 'neon' is src/entry/worker.ts with
- * Neon's driver through the project's WebSocket→TCP bridge (npm run dev; the bridge runs in a
- * process of its own here, so its CPU is counted apart); 'hyperdrive' is `--env hyperdrive`,
+ * Neon's driver through the project's bridge (npm run dev: single statements over HTTP, transactions
+ * over the WebSocket; the bridge runs in a process of its own here, so its CPU is counted apart); 'hyperdrive' is `--env hyperdrive`,
  * node-postgres over the local Hyperdrive binding (plain TCP to PostgreSQL).
  */
 export async function startWorker(variant: WorkerVariant, databaseUrl: string, vars: Record<string, string>): Promise<RunningWorker> {
@@ -79,11 +79,11 @@ export async function startWorker(variant: WorkerVariant, databaseUrl: string, v
   if (variant === 'neon') {
     const bridgePort = await freePort();
     bridge = startGroup(process.execPath, ['--import', 'tsx', join('scripts', 'db-bridge.ts')], { ...env, DATABASE_BRIDGE_PORT: String(bridgePort) });
-    bridgeUrl = `ws://127.0.0.1:${bridgePort}/v1`;
+    bridgeUrl = `127.0.0.1:${bridgePort}`;
   }
   const hyperdriveUrl = new URL(databaseUrl);
   hyperdriveUrl.password = 'unused'; // Miniflare requires one; the local server trusts loopback
-  const allVars = { ...vars, ...(bridgeUrl ? { DATABASE_URL: databaseUrl, DATABASE_WS_PROXY: bridgeUrl } : {}) };
+  const allVars = { ...vars, ...(bridgeUrl ? { DATABASE_URL: databaseUrl, DATABASE_WS_PROXY: `ws://${bridgeUrl}/v1`, DATABASE_HTTP_PROXY: `http://${bridgeUrl}/sql` } : {}) };
   const port = await freePort();
   const wrangler = startGroup(
     join('node_modules', '.bin', 'wrangler'),
@@ -101,7 +101,7 @@ export async function startWorker(variant: WorkerVariant, databaseUrl: string, v
   const cpuByRole = () => {
     const roles: Record<string, number> = {};
     for (const p of groupProcesses(wrangler.child.pid!)) roles[roleOf(p.cmdline)] = (roles[roleOf(p.cmdline)] ?? 0) + p.cpuMs;
-    if (bridge) roles['WebSocket→TCP bridge (node)'] = groupProcesses(bridge.child.pid!).reduce((sum, p) => sum + p.cpuMs, 0);
+    if (bridge) roles['bridge (node)'] = groupProcesses(bridge.child.pid!).reduce((sum, p) => sum + p.cpuMs, 0);
     return roles;
   };
   const base = `http://127.0.0.1:${port}`;
