@@ -3,9 +3,11 @@
 // deployed Worker does not have (wrangler's proxy in front of the Worker, the WebSocket→TCP
 // bridge, a PostgreSQL backend per connection where Neon and Hyperdrive pool them), so the
 // CPU each process spends per request is reported apart.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { Miniflare } from 'miniflare';
 import { freePort } from '../scripts/free-port.js';
 
 export type WorkerVariant = 'neon' | 'hyperdrive';
@@ -72,18 +74,28 @@ function roleOf(cmdline: string): string {
  * over the WebSocket; the bridge runs in a process of its own here, so its CPU is counted apart); 'hyperdrive' is `--env hyperdrive`,
  * node-postgres over the local Hyperdrive binding (plain TCP to PostgreSQL).
  */
+const ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
+
+/** The bridge (npm run db:bridge) in a process of its own, and the settings that point the Worker at it. */
+async function startBridgeProcess(databaseUrl: string) {
+  const port = await freePort();
+  const bridge = startGroup(process.execPath, ['--import', 'tsx', join('scripts', 'db-bridge.ts')], { ...ENV, DATABASE_BRIDGE_PORT: String(port) });
+  const vars = { DATABASE_URL: databaseUrl, DATABASE_WS_PROXY: `ws://127.0.0.1:${port}/v1`, DATABASE_HTTP_PROXY: `http://127.0.0.1:${port}/sql` };
+  return { bridge, vars };
+}
+
+const hyperdriveUrlOf = (databaseUrl: string) => {
+  const url = new URL(databaseUrl);
+  url.password = 'unused'; // Miniflare requires one; the local server trusts loopback
+  return url.toString();
+};
+
 export async function startWorker(variant: WorkerVariant, databaseUrl: string, vars: Record<string, string>): Promise<RunningWorker> {
-  const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
-  let bridge: ReturnType<typeof startGroup> | undefined;
-  let bridgeUrl: string | undefined;
-  if (variant === 'neon') {
-    const bridgePort = await freePort();
-    bridge = startGroup(process.execPath, ['--import', 'tsx', join('scripts', 'db-bridge.ts')], { ...env, DATABASE_BRIDGE_PORT: String(bridgePort) });
-    bridgeUrl = `127.0.0.1:${bridgePort}`;
-  }
-  const hyperdriveUrl = new URL(databaseUrl);
-  hyperdriveUrl.password = 'unused'; // Miniflare requires one; the local server trusts loopback
-  const allVars = { ...vars, ...(bridgeUrl ? { DATABASE_URL: databaseUrl, DATABASE_WS_PROXY: `ws://${bridgeUrl}/v1`, DATABASE_HTTP_PROXY: `http://${bridgeUrl}/sql` } : {}) };
+  const env = ENV;
+  const started = variant === 'neon' ? await startBridgeProcess(databaseUrl) : undefined;
+  const bridge = started?.bridge;
+  const hyperdriveUrl = hyperdriveUrlOf(databaseUrl);
+  const allVars = { ...vars, ...started?.vars };
   const port = await freePort();
   const wrangler = startGroup(
     join('node_modules', '.bin', 'wrangler'),
@@ -92,7 +104,7 @@ export async function startWorker(variant: WorkerVariant, databaseUrl: string, v
       '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false', '--log-level', 'warn',
       ...Object.entries(allVars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
     ],
-    { ...env, CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: hyperdriveUrl.toString() },
+    { ...env, CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: hyperdriveUrl },
   );
   const stop = async () => {
     await wrangler.stop();
@@ -112,4 +124,64 @@ export async function startWorker(variant: WorkerVariant, databaseUrl: string, v
   }
   await stop();
   throw new Error(`wrangler dev (${variant}) did not answer /health within 90 s:\n${wrangler.stderr()}`);
+}
+
+/**
+ * The same Worker bundle (wrangler deploy --dry-run) in workerd through Miniflare directly: no
+ * wrangler dev in front (its proxy Worker, and its Node process that receives every log line and
+ * request record and appends it to a debug log file). Still local workerd and local databases.
+ */
+export async function startMiniflareWorker(variant: WorkerVariant, databaseUrl: string, vars: Record<string, string>, outdir: string): Promise<RunningWorker> {
+  const dry = spawnSync(join('node_modules', '.bin', 'wrangler'), ['deploy', '--dry-run', ...(variant === 'hyperdrive' ? ['--env', 'hyperdrive'] : []), '--outdir', outdir], { encoding: 'utf8', env: ENV });
+  if (dry.status !== 0) throw new Error(`wrangler deploy --dry-run failed: ${dry.stderr}`);
+  const started = variant === 'neon' ? await startBridgeProcess(databaseUrl) : undefined;
+  const port = await freePort();
+  const mf = new Miniflare({
+    host: '127.0.0.1',
+    port,
+    compatibilityDate: '2026-04-01', // wrangler.toml's
+    compatibilityFlags: variant === 'hyperdrive' ? ['nodejs_compat'] : [],
+    modulesRoot: outdir,
+    modules: [
+      { type: 'ESModule', path: join(outdir, variant === 'hyperdrive' ? 'worker-hyperdrive.js' : 'worker.js') },
+      { type: 'ESModule', path: join(outdir, 'sql-parser', 'worker-module.mjs') },
+      { type: 'CompiledWasm', path: join(outdir, 'sql-parser', 'libpg-query.wasm') },
+    ],
+    bindings: { ALGORITHM: 'HS256', APP_TIMEZONE: 'UTC', ...vars, ...started?.vars },
+    ...(variant === 'hyperdrive' ? { hyperdrives: { HYPERDRIVE: hyperdriveUrlOf(databaseUrl) } } : {}),
+    logRequests: false,
+    // The Worker's log lines are read and dropped, as a deployed Worker's go nowhere without a tail.
+    handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {
+      stdout.resume();
+      stderr.resume();
+    },
+  });
+  const stop = async () => {
+    await mf.dispose();
+    await started?.bridge.stop();
+  };
+  try {
+    await mf.ready;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const workerd = () =>
+    readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .flatMap((entry) => {
+        try {
+          const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+          if (Number(fields[1]) !== process.pid || !readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('workerd')) return [];
+          return [(Number(fields[11]) + Number(fields[12])) * 10];
+        } catch {
+          return [];
+        }
+      })
+      .reduce((a, b) => a + b, 0);
+  const cpuByRole = () => ({
+    'workerd (the Worker)': workerd(),
+    ...(started ? { 'bridge (node)': groupProcesses(started.bridge.child.pid!).reduce((sum, p) => sum + p.cpuMs, 0) } : {}),
+  });
+  return { base: `http://127.0.0.1:${port}`, cpuByRole, stop };
 }
