@@ -15,7 +15,8 @@ function categoryOfSource(file: string): Category {
   if (/^src\/(middleware\/auth|services\/auth\/)/.test(file) || /node_modules\/jose\/|node:internal\/crypto/.test(file)) return 'auth';
   if (/^src\/services\/semantic-model\/|^src\/services\/chat\/semantic/.test(file)) return 'matching';
   if (/^src\/adapters\/db\/|node_modules\/(pg|pg-protocol|pg-pool|pg-types|postgres-\w+|pgpass|@neondatabase)\//.test(file)) return 'database driver';
-  if (/^src\/middleware\/request-log|node_modules\/(pino|sonic-boom|thread-stream)|node:internal\/console|node:internal\/fs|node:tty|node:internal\/tty/.test(file)) return 'logging';
+  // standalone.ts: at run time only its log function runs per request (the rest is start-up).
+  if (/^src\/(middleware\/request-log|entry\/standalone|.*\blog(ger)?\.ts$)|node_modules\/(pino|sonic-boom|thread-stream)|node:internal\/console|node:internal\/fs|node:tty|node:internal\/tty/.test(file)) return 'logging';
   if (/node:(_http|http|net|internal\/http|internal\/streams|stream|internal\/stream_base|internal\/net|internal\/dns|events|internal\/url|buffer|internal\/webstreams|internal\/deps\/undici|internal\/abort)|node_modules\/(@hono\/node-server|hono)\/|^src\/(app|errors|routes\/|middleware\/|entry\/)/.test(file)) return 'HTTP';
   if (/^src\/|node_modules\/(zod|@hono\/zod-openapi|lru-cache)\//.test(file)) return 'service logic';
   return 'other';

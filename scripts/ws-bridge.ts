@@ -7,9 +7,9 @@ import { WebSocketServer, type RawData } from 'ws';
 export type Bridge = { url: string; httpUrl: string; port: number; close(): Promise<void> };
 
 /** Distinct connection strings the SQL-over-HTTP endpoint keeps a pool for; more are refused. */
-const MAX_HTTP_POOLS = 8;
+export const MAX_HTTP_POOLS = 8;
 const HTTP_POOL_MAX = 10;
-const MAX_HTTP_BODY_BYTES = 1024 * 1024;
+export const MAX_HTTP_BODY_BYTES = 1024 * 1024;
 
 /**
  * A bridge for Neon's serverless driver against an ordinary PostgreSQL, on one loopback port:
