@@ -350,10 +350,12 @@ async function measureMixed(tokens: Map<string, string>, sequence: MixedRequest[
  * The Worker in wrangler dev (as npm run dev runs it), or its bundle in workerd through Miniflare
  * without wrangler dev's proxy: the seed question and /health, with every local process's CPU per request.
  */
-async function measureWorker(variant: WorkerVariant, how: 'wrangler dev' | 'Miniflare', token: string) {
+async function measureWorker(variant: WorkerVariant, how: 'wrangler dev' | 'Miniflare' | 'Miniflare, WebSocket only', token: string) {
   const vars = { JWT_SECRET_KEY: SECRET, OPENAI_API_KEY: '', ...UNLIMITED };
   const worker: RunningWorker =
-    how === 'wrangler dev' ? await startWorker(variant, databaseUrl, vars) : await startMiniflareWorker(variant, databaseUrl, vars, join(work, `miniflare-${variant}`));
+    how === 'wrangler dev'
+      ? await startWorker(variant, databaseUrl, vars)
+      : await startMiniflareWorker(variant, databaseUrl, vars, join(work, `miniflare-${variant}`), { webSocketOnly: how !== 'Miniflare' });
   try {
     const request = { token, body: chatBody(QUESTION, '1', PROJECTS[0]!) };
     const totalCpu = () => Object.values(worker.cpuByRole()).reduce((a, b) => a + b, 0);
@@ -432,17 +434,19 @@ async function main(): Promise<void> {
   for (const how of ['wrangler dev', 'Miniflare'] as const) {
     for (const variant of ['neon', 'hyperdrive'] as const) workers[`${variant}, ${how}`] = await measureWorker(variant, how, token);
   }
+  // Neon's driver as it was before single statements went over HTTP: the change's effect alone.
+  workers['neon, Miniflare, WebSocket only'] = await measureWorker('neon', 'Miniflare, WebSocket only', token);
   const profiled = await measureProfile(token);
   const hot = await measureHotPath(SMOKE ? 0.1 : 1);
   const bundle = bundleKiB();
   await admin(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
 
   const row = (name: string, f: Figures & { non2xx?: number; errors?: number }, ratioTo?: Figures, extra = '') =>
-    `${name.padEnd(50)} ${f.rps.toFixed(0).padStart(8)} ${f.p50.toFixed(2).padStart(8)} ${f.p99.toFixed(2).padStart(8)}` +
+    `${name.padEnd(56)} ${f.rps.toFixed(0).padStart(8)} ${f.p50.toFixed(2).padStart(8)} ${f.p99.toFixed(2).padStart(8)}` +
     `${ratioTo ? pct(f.rps / ratioTo.rps).padStart(10) : ''.padStart(10)}${extra}` +
     (f.non2xx || f.errors ? `   (${f.non2xx ?? 0} non-2xx, ${f.errors ?? 0} errors)` : '');
   const cpuCols = (f: LoadFigures) => `   service ${f.serviceCpuMsPerRequest.toFixed(3)} ms, PostgreSQL ${f.postgresCpuMsPerRequest.toFixed(3)} ms`;
-  console.log(`\n${'run'.padEnd(50)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'of raw'.padStart(10)}   CPU per request`);
+  console.log(`\n${'run'.padEnd(56)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'of raw'.padStart(10)}   CPU per request`);
   console.log(row(`raw limit, seed query (pgbench, c=${POOL})`, raw));
   console.log(row(`raw, new connection per query (pgbench -C)`, rawConnect, raw));
   console.log(row(`Node: seed question (c=${CONNECTIONS})`, serviceFigures, raw, cpuCols(serviceFigures)));
@@ -487,12 +491,12 @@ async function main(): Promise<void> {
     const share = w.figures.rps / serviceFigures.rps;
     const p50Factor = w.figures.p50 / serviceFigures.p50;
     console.log(
-      `Worker (${variant}) / Node`.padEnd(42) +
+      `Worker (${variant}) / Node`.padEnd(48) +
         `${pct(share)} of Node's req/s, p50 ${p50Factor.toFixed(1)}× Node's   ` +
         `${verdict(share >= TARGETS.workerShare && p50Factor <= TARGETS.workerP50Factor, `${share < TARGETS.workerShare ? `${((TARGETS.workerShare - share) * 100).toFixed(1)} points of throughput` : ''}${share < TARGETS.workerShare && p50Factor > TARGETS.workerP50Factor ? ', ' : ''}${p50Factor > TARGETS.workerP50Factor ? `p50 ${(p50Factor / TARGETS.workerP50Factor).toFixed(1)}× over` : ''}`)} (≥ ${TARGETS.workerShare * 100} %, p50 ≤ ${TARGETS.workerP50Factor}×)`,
     );
     console.log(
-      `${''.padEnd(42)}its /health alone: ${w.health.rps.toFixed(0)} req/s = ${pct(w.health.rps / nodeHealth.rps)} of Node's /health; CPU per request: ` +
+      `${''.padEnd(48)}its /health alone: ${w.health.rps.toFixed(0)} req/s = ${pct(w.health.rps / nodeHealth.rps)} of Node's /health; CPU per request: ` +
         `${Object.entries(w.byRole).map(([role, ms]) => `${role} ${ms.toFixed(3)} ms`).join(', ')}, PostgreSQL ${w.figures.postgresCpuMsPerRequest.toFixed(3)} ms`,
     );
   }

@@ -130,8 +130,16 @@ export async function startWorker(variant: WorkerVariant, databaseUrl: string, v
  * The same Worker bundle (wrangler deploy --dry-run) in workerd through Miniflare directly: no
  * wrangler dev in front (its proxy Worker, and its Node process that receives every log line and
  * request record and appends it to a debug log file). Still local workerd and local databases.
+ * `webSocketOnly` leaves DATABASE_HTTP_PROXY unset: every statement over the WebSocket, two
+ * connections per request, as before single statements went over HTTP.
  */
-export async function startMiniflareWorker(variant: WorkerVariant, databaseUrl: string, vars: Record<string, string>, outdir: string): Promise<RunningWorker> {
+export async function startMiniflareWorker(
+  variant: WorkerVariant,
+  databaseUrl: string,
+  vars: Record<string, string>,
+  outdir: string,
+  { webSocketOnly = false } = {},
+): Promise<RunningWorker> {
   const dry = spawnSync(join('node_modules', '.bin', 'wrangler'), ['deploy', '--dry-run', ...(variant === 'hyperdrive' ? ['--env', 'hyperdrive'] : []), '--outdir', outdir], { encoding: 'utf8', env: ENV });
   if (dry.status !== 0) throw new Error(`wrangler deploy --dry-run failed: ${dry.stderr}`);
   const started = variant === 'neon' ? await startBridgeProcess(databaseUrl) : undefined;
@@ -147,7 +155,7 @@ export async function startMiniflareWorker(variant: WorkerVariant, databaseUrl: 
       { type: 'ESModule', path: join(outdir, 'sql-parser', 'worker-module.mjs') },
       { type: 'CompiledWasm', path: join(outdir, 'sql-parser', 'libpg-query.wasm') },
     ],
-    bindings: { ALGORITHM: 'HS256', APP_TIMEZONE: 'UTC', ...vars, ...started?.vars },
+    bindings: { ALGORITHM: 'HS256', APP_TIMEZONE: 'UTC', ...vars, ...started?.vars, ...(webSocketOnly ? { DATABASE_HTTP_PROXY: '' } : {}) },
     ...(variant === 'hyperdrive' ? { hyperdrives: { HYPERDRIVE: hyperdriveUrlOf(databaseUrl) } } : {}),
     logRequests: false,
     // The Worker's log lines are read and dropped, as a deployed Worker's go nowhere without a tail.

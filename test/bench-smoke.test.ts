@@ -18,6 +18,7 @@ it('runs the benchmark end to end in smoke mode and prints every figure', async 
     /Worker \(hyperdrive, wrangler dev\): seed question\s+\d+/,
     /Worker \(neon, Miniflare\): seed question\s+\d+/,
     /Worker \(hyperdrive, Miniflare\): seed question\s+\d+/,
+    /Worker \(neon, Miniflare, WebSocket only\): seed question\s+\d+/,
     /Node: \/health \(c=32\)\s+\d+/,
     /Worker \(neon, wrangler dev\): \/health\s+\d+/,
     /Worker \(neon, Miniflare\): \/health\s+\d+/,
