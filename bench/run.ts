@@ -439,7 +439,6 @@ async function main(): Promise<void> {
   const profiled = await measureProfile(token);
   const hot = await measureHotPath(SMOKE ? 0.1 : 1);
   const bundle = bundleKiB();
-  await admin(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
 
   const row = (name: string, f: Figures & { non2xx?: number; errors?: number }, ratioTo?: Figures, extra = '') =>
     `${name.padEnd(56)} ${f.rps.toFixed(0).padStart(8)} ${f.p50.toFixed(2).padStart(8)} ${f.p99.toFixed(2).padStart(8)}` +
@@ -508,4 +507,5 @@ try {
   await main();
 } finally {
   rmSync(work, { recursive: true, force: true });
+  await admin(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`); // also when a run fails
 }
