@@ -143,6 +143,14 @@ export async function startMiniflareWorker(
   const dry = spawnSync(join('node_modules', '.bin', 'wrangler'), ['deploy', '--dry-run', ...(variant === 'hyperdrive' ? ['--env', 'hyperdrive'] : []), '--outdir', outdir], { encoding: 'utf8', env: ENV });
   if (dry.status !== 0) throw new Error(`wrangler deploy --dry-run failed: ${dry.stderr}`);
   const started = variant === 'neon' ? await startBridgeProcess(databaseUrl) : undefined;
+  // Miniflare's local Hyperdrive proxy (in this process) pipes its sockets without an 'error'
+  // listener: a connection that workerd resets would end the bench. Counted and said, not hidden.
+  let resets = 0;
+  const onReset = (error: Error & { code?: string }) => {
+    if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') throw error;
+    resets += 1;
+  };
+  process.on('uncaughtException', onReset);
   const port = await freePort();
   const mf = new Miniflare({
     host: '127.0.0.1',
@@ -167,6 +175,9 @@ export async function startMiniflareWorker(
   const stop = async () => {
     await mf.dispose();
     await started?.bridge.stop();
+    await new Promise((r) => setTimeout(r, 200)); // resets of sockets closed by the disposal
+    process.off('uncaughtException', onReset);
+    if (resets > 0) console.log(`(Miniflare's local Hyperdrive proxy: ${resets} connection resets ignored)`);
   };
   try {
     await mf.ready;
