@@ -59,6 +59,7 @@ export function createNeonDatabase(options: NeonOptions): Database {
     },
     exec: (script) => pool().exec(script),
     transaction: (work, transactionOptions) => pool().transaction!(work, transactionOptions),
+    // Untrusted (guarded) SQL runs only in transactions, which keep PostgreSQL's statement_timeout.
     enforcesStatementTimeout: true,
     async close() {
       await pooled?.close();
