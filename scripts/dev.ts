@@ -44,7 +44,7 @@ runCli(async () => {
   const bridge = await startBridge({ port: Number(env.DATABASE_BRIDGE_PORT ?? 0) });
 
   // Every setting given in the shell (or generated here) is passed on; the rest comes from .dev.vars.
-  const vars: Record<string, string> = { DATABASE_URL: databaseUrl, DATABASE_WS_PROXY: bridge.url };
+  const vars: Record<string, string> = { DATABASE_URL: databaseUrl, DATABASE_WS_PROXY: bridge.url, DATABASE_HTTP_PROXY: bridge.httpUrl };
   for (const name of Object.keys(configSchema.shape)) {
     const value = process.env[name];
     if (value && !(name in vars)) vars[name] = value;

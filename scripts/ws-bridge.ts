@@ -1,20 +1,36 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import pg from 'pg';
 import { WebSocketServer, type RawData } from 'ws';
 
-export type Bridge = { url: string; port: number; close(): Promise<void> };
+export type Bridge = { url: string; httpUrl: string; port: number; close(): Promise<void> };
+
+/** Distinct connection strings the SQL-over-HTTP endpoint keeps a pool for; more are refused. */
+export const MAX_HTTP_POOLS = 8;
+const HTTP_POOL_MAX = 10;
+export const MAX_HTTP_BODY_BYTES = 1024 * 1024;
 
 /**
- * A WebSocket → TCP bridge for Neon's serverless driver against an ordinary PostgreSQL:
- * the driver opens `ws://<bridge>/v1?address=<host>:<port>` and the bridge pipes the
- * PostgreSQL wire protocol to that address. For local development and tests only: it
- * listens on loopback and forwards only to loopback addresses (or `allowedTargets`).
+ * A bridge for Neon's serverless driver against an ordinary PostgreSQL, on one loopback port:
+ * - WebSocket → TCP: the driver opens `ws://<bridge>/v1?address=<host>:<port>` and the bridge
+ *   pipes the PostgreSQL wire protocol to that address (the driver's Pool and Client);
+ * - SQL over HTTP: `POST http://<bridge>/sql`, as Neon's endpoint answers the driver's `neon()`
+ *   queries: one statement per request, run on a connection pooled here, as Neon pools them.
+ * For local development and tests only: it listens on loopback and forwards only to loopback
+ * addresses (or `allowedTargets`).
  */
 export async function startBridge({ port = 0, allowedTargets }: { port?: number; allowedTargets?: string[] } = {}): Promise<Bridge> {
-  const server = new WebSocketServer({ host: '127.0.0.1', port, path: '/v1' });
+  const pools = new Map<string, pg.Pool>();
+  const http = createServer((request, response) => {
+    if (request.method === 'POST' && request.url?.split('?')[0] === '/sql') void answerSql(request, response, pools, allowedTargets);
+    else response.writeHead(404).end();
+  });
+  const server = new WebSocketServer({ server: http, path: '/v1' });
   await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
+    http.once('listening', resolve);
+    http.once('error', reject);
+    http.listen(port, '127.0.0.1');
   });
 
   server.on('connection', (socket, request) => {
@@ -41,16 +57,62 @@ export async function startBridge({ port = 0, allowedTargets }: { port?: number;
     socket.on('error', () => tcp.destroy());
   });
 
-  const actual = (server.address() as AddressInfo).port;
+  const actual = (http.address() as AddressInfo).port;
   return {
     port: actual,
     url: `ws://127.0.0.1:${actual}/v1`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const client of server.clients) client.terminate();
-        server.close(() => resolve());
-      }),
+    httpUrl: `http://127.0.0.1:${actual}/sql`,
+    close: async () => {
+      for (const client of server.clients) client.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await Promise.all([...pools.values()].map((pool) => pool.end()));
+    },
   };
+}
+
+// Rows as PostgreSQL's text (the driver parses them by type, as Neon's endpoint expects it to).
+const rawText = { getTypeParser: () => (value: string) => value };
+
+/** Neon's SQL-over-HTTP protocol, the part `neon()`'s single queries use. */
+async function answerSql(request: IncomingMessage, response: ServerResponse, pools: Map<string, pg.Pool>, allowed: string[] | undefined): Promise<void> {
+  const reply = (status: number, body: unknown): void => {
+    response.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+  };
+  try {
+    const connectionString = String(request.headers['neon-connection-string'] ?? '');
+    const url = URL.canParse(connectionString) ? new URL(connectionString) : undefined;
+    const target = url && parseTarget(`${url.hostname}:${url.port || '5432'}`);
+    if (!target || !isAllowed(target, allowed)) return reply(400, { message: 'target not allowed' });
+    let size = 0;
+    const chunks: Buffer[] = [];
+    for await (const chunk of request as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_HTTP_BODY_BYTES) return reply(400, { message: 'request body too large' });
+      chunks.push(chunk);
+    }
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { query?: unknown; params?: unknown };
+    if (typeof body.query !== 'string' || !Array.isArray(body.params)) return reply(400, { message: 'expected { query, params }' });
+    let pool = pools.get(connectionString);
+    if (!pool) {
+      if (pools.size >= MAX_HTTP_POOLS) return reply(400, { message: 'too many distinct connection strings' });
+      pool = new pg.Pool({ connectionString, max: HTTP_POOL_MAX });
+      pool.on('error', () => {}); // an idle connection lost: the pool replaces it
+      pools.set(connectionString, pool);
+    }
+    const result = await pool.query({ text: body.query, values: body.params, rowMode: 'array', types: rawText });
+    reply(200, {
+      command: result.command,
+      rowCount: result.rowCount,
+      fields: result.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
+      rows: result.rows,
+    });
+  } catch (error) {
+    // PostgreSQL's error fields (code, detail, ...), as Neon's endpoint returns them with 400.
+    const { message, code, detail, hint, severity, position } = error as Record<string, unknown>;
+    reply(code ? 400 : 500, { message: String(message ?? error), code, detail, hint, severity, position });
+  }
 }
 
 function parseTarget(address: string): { host: string; port: number } | null {

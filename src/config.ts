@@ -46,6 +46,12 @@ export const configSchema = z.object({
     .pipe(z.string().refine(isServiceSchemaName, 'must be a lower-case identifier (a-z, 0-9, _) other than public, information_schema or pg_*')),
   /** Workers only: a WebSocket proxy in front of a non-Neon PostgreSQL, e.g. ws://127.0.0.1:5488/v1 (npm run db:bridge). */
   DATABASE_WS_PROXY: optionalText.pipe(z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' }).optional()),
+  /**
+   * Workers only, with DATABASE_WS_PROXY: an endpoint speaking Neon's SQL-over-HTTP protocol for
+   * single statements, e.g. http://127.0.0.1:5488/sql (npm run db:bridge). Unset: every statement
+   * goes over the WebSocket. With Neon itself (no proxy) single statements always go over HTTP.
+   */
+  DATABASE_HTTP_PROXY: optionalText.pipe(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional()),
   /** Connecting, and waiting for a free pooled connection (Node, Bun, Deno and Workers). */
   DATABASE_CONNECT_TIMEOUT_MS: integer(3_000, 100, 60_000),
   /** PostgreSQL cancels longer statements; the client gives up shortly after, even if the link is dead. */

@@ -3,8 +3,8 @@ import { appliedMigrations, migrate, MIGRATION_IDS } from '../src/adapters/db/mi
 import { DEMO_PROJECTS, seedDemoData } from '../src/adapters/db/seed.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.js';
 
-/** The contract every Database adapter meets, run against each real engine. */
-describe.each(DATABASE_KINDS)('database contract on the %s PostgreSQL', (kind) => {
+/** The contract every Database adapter meets, run against each real engine (and Neon's driver over HTTP, as the Worker runs it). */
+describe.each([...DATABASE_KINDS, 'neon-http' as const])('database contract on the %s PostgreSQL', (kind) => {
   let test: TestDatabase | undefined;
   afterEach(async () => {
     await test?.drop();

@@ -8,6 +8,7 @@ export default createWorker((config) => {
   return createNeonDatabase({
     connectionString: config.DATABASE_URL,
     wsProxy: config.DATABASE_WS_PROXY,
+    httpProxy: config.DATABASE_HTTP_PROXY,
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
   });

@@ -20,9 +20,11 @@ export type TestDatabase = { name: string; db: Database; url?: string; drop(): P
 
 /**
  * embedded: PGlite in-process; postgres: node-postgres over TCP; neon: Neon's serverless
- * driver over a WebSocket, through the project's bridge, to the same local PostgreSQL.
+ * driver over a WebSocket, through the project's bridge, to the same local PostgreSQL;
+ * neon-http: the same driver as the Worker runs it, single statements over HTTP (the bridge's
+ * /sql), transactions and scripts over the WebSocket.
  */
-export type DatabaseKind = 'embedded' | 'postgres' | 'neon';
+export type DatabaseKind = 'embedded' | 'postgres' | 'neon' | 'neon-http';
 export const DATABASE_KINDS: readonly DatabaseKind[] = ['embedded', 'postgres', 'neon'];
 
 let bridge: Promise<Bridge> | undefined;
@@ -36,10 +38,11 @@ export async function openServerDatabase(
   options: { max?: number; connectTimeoutMs?: number; statementTimeoutMs?: number } = {},
 ): Promise<Database> {
   const { max, ...timeouts } = options;
-  return kind === 'neon'
+  return kind === 'neon' || kind === 'neon-http'
     ? createNeonDatabase({
         connectionString: url,
         wsProxy: (await testBridge()).url,
+        httpProxy: kind === 'neon-http' ? (await testBridge()).httpUrl : undefined,
         // Node 20 has no global WebSocket; Workers and newer runtimes do.
         webSocketConstructor: WebSocket as unknown as typeof globalThis.WebSocket,
         ...timeouts,

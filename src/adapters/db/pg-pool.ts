@@ -142,7 +142,7 @@ const CONNECTION_ERROR_CODES = new Set(['57P01', '57P02', '57P03', 'ECONNREFUSED
  * statement_timeout (57014) or a client-side query timeout → 'timeout'; connection-level
  * failures → 'unavailable'. SQL errors stay as they are.
  */
-function asUnavailable(error: unknown): unknown {
+export function asUnavailable(error: unknown): unknown {
   if (!(error instanceof Error) || error instanceof DatabaseUnavailableError) return error;
   const code = (error as { code?: unknown }).code;
   if (code === '57014' || /Query read timeout/i.test(error.message)) {
