@@ -240,6 +240,8 @@ type LoadFigures = Figures & {
   requests: number;
   errors: number;
   non2xx: number;
+  /** The non-2xx answers by status ("429: 12, 504: 3"), for the row that has some. */
+  statuses: string;
   rssMiB: number;
   serviceCpuMsPerRequest: number;
   loadCpuMsPerRequest: number;
@@ -293,6 +295,10 @@ async function load(base: string, requests: Requests, target: Target, seconds: n
     requests: result.requests.total,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+    statuses: Object.entries(result.statusCodeStats ?? {})
+      .filter(([status]) => !status.startsWith('2'))
+      .map(([status, stats]) => `${status}: ${(stats as { count: number }).count}`)
+      .join(', '),
     rssMiB: maxRss,
     serviceCpuMsPerRequest: (target.cpu() - serviceCpuBefore) / total,
     loadCpuMsPerRequest: (benchCpu.user + benchCpu.system) / 1000 / total,
@@ -440,10 +446,10 @@ async function main(): Promise<void> {
   const hot = await measureHotPath(SMOKE ? 0.1 : 1);
   const bundle = bundleKiB();
 
-  const row = (name: string, f: Figures & { non2xx?: number; errors?: number }, ratioTo?: Figures, extra = '') =>
+  const row = (name: string, f: Figures & { non2xx?: number; errors?: number; statuses?: string }, ratioTo?: Figures, extra = '') =>
     `${name.padEnd(56)} ${f.rps.toFixed(0).padStart(8)} ${f.p50.toFixed(2).padStart(8)} ${f.p99.toFixed(2).padStart(8)}` +
     `${ratioTo ? pct(f.rps / ratioTo.rps).padStart(10) : ''.padStart(10)}${extra}` +
-    (f.non2xx || f.errors ? `   (${f.non2xx ?? 0} non-2xx, ${f.errors ?? 0} errors)` : '');
+    (f.non2xx || f.errors ? `   (${f.non2xx ?? 0} non-2xx${f.statuses ? ` (${f.statuses})` : ''}, ${f.errors ?? 0} errors)` : '');
   const cpuCols = (f: LoadFigures) => `   service ${f.serviceCpuMsPerRequest.toFixed(3)} ms, PostgreSQL ${f.postgresCpuMsPerRequest.toFixed(3)} ms`;
   console.log(`\n${'run'.padEnd(56)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'of raw'.padStart(10)}   CPU per request`);
   console.log(row(`raw limit, seed query (pgbench, c=${POOL})`, raw));

@@ -134,6 +134,19 @@ describe('the turn records what the client was told (real PostgreSQL)', () => {
     ]);
   });
 
+  it('a follow-up asked while another question of its conversation is in flight refines the last answer there', async () => {
+    const app = clean();
+    const first = (await (await ask(app, question(SEED))).json()) as { conversacion_id: string };
+    // Another question of this conversation, still being answered: its outcome is pending.
+    await test.db.query(
+      `INSERT INTO "chat_api".messages (conversation_id, role, content, pending) VALUES ($1, 'user', 'top 5 clientes', false), ($1, 'assistant', '', true)`,
+      [first.conversacion_id],
+    );
+    const followUp = await ask(app, { ...question('¿y las enviadas?'), conversacion_id: first.conversacion_id });
+    expect(followUp.status).toBe(200);
+    expect(await followUp.json()).toMatchObject({ fuente: 'database', consulta: 'aggregate' });
+  });
+
   it('concurrent questions share commits, and every turn is stored once, its answer right after its question', async () => {
     const batches: number[] = [];
     const counting: Database = {

@@ -197,13 +197,14 @@ export function createConversationStore(db: Database, settings: ConversationSett
       await purgeExpired();
       // The owner and the recent turns in one round trip. Never a whole stored row: each turn's
       // text is cut in PostgreSQL (one character more than fits, so that the cut below shows), and
-      // datos is not read. A turn still pending (another question in flight) counts as not answered.
+      // datos is not read. An outcome still pending (another question of this conversation in
+      // flight) is left out: a follow-up refines the last answer that is there.
       const found = await db.query<{ user_id: string; project: string; role: MessageRow['role'] | null } & Pick<MessageRow, 'content' | 'query_call' | 'error'>>(
         `SELECT c.user_id, c.project, recent.role, recent.content, recent.query_call, recent.error
            FROM ${t.conversations} c
            LEFT JOIN LATERAL (
-             SELECT id, role, left(content, $3 + 1) AS content, query_call, CASE WHEN pending THEN 'pending' ELSE error END AS error
-               FROM ${t.messages} WHERE conversation_id = c.id ORDER BY id DESC LIMIT $2
+             SELECT id, role, left(content, $3 + 1) AS content, query_call, error
+               FROM ${t.messages} WHERE conversation_id = c.id AND NOT pending ORDER BY id DESC LIMIT $2
            ) AS recent ON true
           WHERE c.id = $1
           ORDER BY recent.id`,
