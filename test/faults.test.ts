@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createNodePostgresDatabase } from '../src/adapters/db/node-postgres.js';
 import type { Database } from '../src/adapters/db/database.js';
 import { ask, buildApp, question, type Settings } from './support/app.js';
-import { createSeededDatabase, createTestDatabase, openServerDatabase, type TestDatabase } from './support/databases.js';
+import { runAdminStatement } from '../scripts/pg-admin.js';
+import { createSeededDatabase, createTestDatabase, openServerDatabase, POSTGRES_ADMIN_URL, type TestDatabase } from './support/databases.js';
 import { FakeOpenAI } from './support/fake-openai.js';
 import { cleanEnv, startProcess } from './support/processes.js';
 import { TcpProxy } from './support/tcp-proxy.js';
@@ -249,6 +250,28 @@ describe.each(['postgres', 'neon'] as const)('pooled connections whose link died
       await expect(work).rejects.toMatchObject({ name: 'DatabaseUnavailableError', kind: 'unavailable' });
     } finally {
       await release();
+    }
+  });
+});
+
+describe('a database with no connection slot left (too_many_connections)', () => {
+  it.each(['postgres', 'neon'] as const)('answers 503 database-unavailable over %s, not a 500', async (kind) => {
+    const test = await createSeededDatabase('postgres');
+    const role = `chat_full_${process.pid}_${kind}`;
+    await test.db.query(`DROP ROLE IF EXISTS ${role}`);
+    // CONNECTION LIMIT 0: every connection is refused with SQLSTATE 53300, as on a server at max_connections.
+    await test.db.query(`CREATE ROLE ${role} LOGIN CONNECTION LIMIT 0`);
+    const url = new URL(test.url!);
+    url.username = role;
+    const db = await openServerDatabase(kind, url.toString(), { connectTimeoutMs: 2_000 });
+    try {
+      const response = await settled(ask(buildApp(db, { PROJECT_CACHE_TTL_MS: '0' }), SEED_QUESTION), 10_000);
+      expect(response.status).toBe(503);
+      expect(await problemType(response)).toBe('urn:chat-api:problem:database-unavailable');
+    } finally {
+      await db.close();
+      await test.drop();
+      await runAdminStatement(POSTGRES_ADMIN_URL, `DROP ROLE IF EXISTS ${role}`);
     }
   });
 });

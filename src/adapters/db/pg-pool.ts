@@ -135,7 +135,8 @@ function isServerCancel(error: DatabaseUnavailableError): boolean {
 
 const asError = (value: unknown): Error => (value instanceof Error ? value : new Error(String(value)));
 
-const CONNECTION_ERROR_CODES = new Set(['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+// 53300: too_many_connections (the server's max_connections or a role's CONNECTION LIMIT): busy, not broken.
+const CONNECTION_ERROR_CODES = new Set(['53300', '57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
 
 /**
  * Failures of the database rather than of our SQL: a statement cancelled by
