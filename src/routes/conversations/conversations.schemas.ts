@@ -26,14 +26,18 @@ export const ConversationSchema = z
   })
   .openapi('Conversation');
 
-export const ConversationPageQuerySchema = z.object({
-  limite: z.coerce
+/** `?limite=`: a page size from 1 to 200. */
+const pageSize = (description: string) =>
+  z.coerce
     .number()
     .int('must be a whole number from 1 to 200')
     .min(1, 'must be a whole number from 1 to 200')
     .max(200, 'must be a whole number from 1 to 200')
     .optional()
-    .openapi({ description: 'Messages per page (1-200, default 100).' }),
+    .openapi({ description });
+
+export const ConversationPageQuerySchema = z.object({
+  limite: pageSize('Messages per page (1-200, default 100).'),
   despues: z
     .string()
     .regex(/^\d{1,18}$/, 'must be the `siguiente` of a previous page')
@@ -54,13 +58,7 @@ export const ConversationListSchema = z
 
 export const ConversationListQuerySchema = z.object({
   proyecto: ProjectSlugSchema.optional(),
-  limite: z.coerce
-    .number()
-    .int('must be a whole number from 1 to 200')
-    .min(1, 'must be a whole number from 1 to 200')
-    .max(200, 'must be a whole number from 1 to 200')
-    .optional()
-    .openapi({ description: 'Conversations per page (1-200, default 50).' }),
+  limite: pageSize('Conversations per page (1-200, default 50).'),
   despues: z
     .string()
     .regex(/^\d{1,18}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be the `siguiente` of a previous page')
