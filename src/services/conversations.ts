@@ -170,12 +170,14 @@ export function createConversationStore(db: Database, settings: ConversationSett
     return ownedBy(row, id, userId);
   }
 
-  /** The question's write (batched with other requests'): the pending outcome row comes with it. */
-  function storeQuestion(question: string, id: string, owner?: { userId: string; project: string }): { turn: Turn; stored: Promise<void> } {
+  /**
+   * The question's write (batched with other requests'), once `ready` (housekeeping) is done:
+   * the pending outcome row comes with it.
+   */
+  function storeQuestion(question: string, id: string, ready: Promise<void>, owner?: { userId: string; project: string }): { turn: Turn; stored: Promise<void> } {
     const turn: Turn = { conversationId: id, outcomeKey: crypto.randomUUID() };
     const write = { conversationId: id, owner, content: question, questionKey: crypto.randomUUID(), outcomeKey: turn.outcomeKey };
-    const stored = purgeExpired().then(() => writes.question(write));
-    return { turn, stored };
+    return { turn, stored: ready.then(() => writes.question(write)) };
   }
 
   return {
@@ -186,7 +188,7 @@ export function createConversationStore(db: Database, settings: ConversationSett
      */
     startNew(question: string, userId: string, project: string): OpenedTurn {
       const context: ConversationContext = { id: crypto.randomUUID(), history: [], previousCall: null };
-      return { context, ...storeQuestion(question, context.id, { userId, project }) };
+      return { context, ...storeQuestion(question, context.id, purgeExpired(), { userId, project }) };
     },
 
     /**
@@ -222,7 +224,7 @@ export function createConversationStore(db: Database, settings: ConversationSett
         history: boundedHistory(answered, historyMaxBytes),
         previousCall: lastAnswer?.error === null ? lastAnswer.query_call : null,
       };
-      return { context, ...storeQuestion(question, id) };
+      return { context, ...storeQuestion(question, id, Promise.resolve()) }; // purged above, before the read
     },
 
     /** Stores the answer within ANSWER_MAX_BYTES and returns it as stored, for the client to be told the same. */
