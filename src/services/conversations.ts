@@ -260,7 +260,7 @@ export function createConversationStore(db: Database, settings: ConversationSett
      * (`{"truncated": true, "truncated_by": ["ANSWER_MAX_BYTES"]}` instead).
      */
     async read(id: string, userId: string, page: { limit?: number; after?: string } = {}): Promise<ConversationPage> {
-      const limit = Math.min(Math.max(1, Math.trunc(page.limit ?? DEFAULT_PAGE_MESSAGES)), MAX_PAGE_MESSAGES);
+      const limit = pageLimit(page.limit, DEFAULT_PAGE_MESSAGES, MAX_PAGE_MESSAGES);
       const after = page.after && /^\d{1,18}$/.test(page.after) ? page.after : '0';
       const { project } = await owned(id, userId);
       await sweepUnfinished(id);
@@ -304,7 +304,7 @@ export function createConversationStore(db: Database, settings: ConversationSett
      * the previous page's `next`), each titled by its first question's first 120 characters.
      */
     async list(userId: string, project?: string, page: { limit?: number; after?: string } = {}): Promise<ConversationList> {
-      const limit = Math.min(Math.max(1, Math.trunc(page.limit ?? DEFAULT_LIST_CONVERSATIONS)), MAX_LIST_CONVERSATIONS);
+      const limit = pageLimit(page.limit, DEFAULT_LIST_CONVERSATIONS, MAX_LIST_CONVERSATIONS);
       const after = page.after === undefined ? undefined : LIST_CURSOR.exec(page.after);
       if (page.after !== undefined && !after) throw new InvalidInputError('despues must be the siguiente of a previous page');
       // The cursor is the last conversation's updated_at in whole microseconds and its id:
@@ -332,6 +332,9 @@ export function createConversationStore(db: Database, settings: ConversationSett
 }
 
 export type ConversationStore = ReturnType<typeof createConversationStore>;
+
+/** A page size asked for (or the default), as a whole number from 1 to `max`. */
+const pageLimit = (asked: number | undefined, byDefault: number, max: number): number => Math.min(Math.max(1, Math.trunc(asked ?? byDefault)), max);
 
 /** The conversation's project when `row` (the stored conversation) is the caller's: 404 when none, 403 when someone else's. */
 function ownedBy(row: { user_id: string; project: string } | undefined, id: string, userId: string): { project: string } {
