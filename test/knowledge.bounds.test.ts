@@ -39,11 +39,15 @@ describe.each(['postgres', 'embedded'] as const)('document passages bounded in b
     });
     expect(uploaded.status, await uploaded.clone().text()).toBe(201);
     const { id } = (await uploaded.json()) as { id: string };
-    // A passage of 3 MB, as no upload could make it.
-    await test.db.query(
-      `INSERT INTO chat_api.document_chunks (document_id, project, position, content) VALUES ($1, $2, 1000, repeat('almacén cross-docking ', 150000))`,
-      [id, PROJECT],
-    );
+    // A passage of 3 MB, as no upload could make it. Indexing it for full-text search takes seconds
+    // on a busy machine: longer than the pool's statement timeout, which is not what this tests.
+    await test.db.transaction!(async (tx) => {
+      await tx.query("SET LOCAL statement_timeout = '120s'");
+      await tx.query(
+        `INSERT INTO chat_api.document_chunks (document_id, project, position, content) VALUES ($1, $2, 1000, repeat('almacén cross-docking ', 150000))`,
+        [id, PROJECT],
+      );
+    });
   });
   afterAll(async () => {
     await model?.stop();
